@@ -1,0 +1,1 @@
+"""The Zhengzhou demo city: real divisions, departments and names, synthetic people."""

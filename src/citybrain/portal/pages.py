@@ -1,0 +1,113 @@
+"""Shell pages: login, logout, the home page by role, and error pages."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from citybrain.core.db import DbSession
+from citybrain.core.errors import DomainError
+from citybrain.core.security import Actor, ActorKind, Role
+from citybrain.identity import service as identity_service
+from citybrain.identity import views as identity_views
+from citybrain.identity.dependencies import TOKEN_COOKIE, OptionalActor
+from citybrain.portal.rendering import nav_items, render, user_context, wants_html
+
+router = APIRouter(include_in_schema=False)
+
+__all__ = ["render_error", "router", "wants_html"]
+
+
+def _safe_next(target: str | None) -> str:
+    """Only local paths: a login must never bounce to another site."""
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return "/"
+    return urlsplit(target).path or "/"
+
+
+def page_context(request: Request, session: Any, actor: Actor | None) -> dict[str, Any]:
+    role_label = None
+    if actor is not None and actor.role is not None:
+        role_label = identity_service.role_label(actor.role.value)
+    return {"user": user_context(actor, role_label), "nav_items": nav_items(request, actor)}
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_page(request: Request, next: str | None = None) -> Response:
+    return render(request, "login.html", {"next": _safe_next(next), "user": None,
+                                          "nav_items": [], "error": None})
+
+
+@router.post("/login", response_class=HTMLResponse)
+def login(
+    request: Request,
+    session: DbSession,
+    username: Annotated[str, Form(max_length=64)],
+    password: Annotated[str, Form(max_length=128)],
+    next: Annotated[str | None, Form()] = None,
+) -> Response:
+    try:
+        token = identity_views.login_token(request, session, username, password)
+    except DomainError as error:
+        context = {"next": _safe_next(next), "user": None, "nav_items": [],
+                   "error": error.body(), "username": username}
+        return render(request, "login.html", context, status_code=error.status)
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    ttl = request.app.state.settings.auth.token_ttl_minutes * 60
+    response.set_cookie(TOKEN_COOKIE, token, max_age=ttl, httponly=True, samesite="lax")
+    return response
+
+
+@router.post("/logout")
+def logout() -> Response:
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(TOKEN_COOKIE)
+    return response
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request, session: DbSession, actor: OptionalActor) -> Response:
+    if actor is None:
+        return RedirectResponse("/login", status_code=303)
+    context = page_context(request, session, actor)
+    context.update(home_for(session, actor))
+    return render(request, "home.html", context)
+
+
+def home_for(session: Any, actor: Actor) -> dict[str, Any]:
+    """Title and panels of the home page for the actor's role."""
+    if actor.kind is ActorKind.staff and actor.department_id is not None:
+        department = identity_service.get_department_or_raise(session, actor.department_id)
+        return {
+            "home_title": f"{department.name} 工作台",
+            "panels": [{
+                "title": "本部门",
+                "items": [
+                    {"label": "部门", "value": department.name, "href": None},
+                    {"label": "简称", "value": department.short_name, "href": None},
+                    {"label": "岗位", "value": identity_service.role_label(
+                        actor.role.value if actor.role else None), "href": None},
+                ],
+            }],
+        }
+    titles = {
+        Role.admin: "系统管理",
+        Role.call_centre_agent: "12345 热线受理台",
+        Role.grid_worker: "网格巡查",
+        Role.command_centre_operator: "城市运行指挥中心",
+        Role.checkpoint_operator: "卡口核验",
+        Role.health_authority: "卫生健康管理",
+    }
+    title = titles.get(actor.role, "我的郑州") if actor.role else "我的郑州"
+    return {"home_title": title, "panels": []}
+
+
+def render_error(request: Request, status: int, body: dict[str, Any]) -> Response:
+    if status == 401 and request.method == "GET" and not request.headers.get("hx-request"):
+        return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+    template = "_error.html" if request.headers.get("hx-request") else "error.html"
+    return render(request, template, {"error": body, "status": status, "user": None,
+                                      "nav_items": []}, status_code=status)

@@ -1,0 +1,60 @@
+"""One Jinja2 environment and the helpers every page module shares."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from citybrain.core.security import Actor, ActorKind, Role
+
+PORTAL_DIR = Path(__file__).parent
+templates = Jinja2Templates(directory=PORTAL_DIR / "templates")
+_versions_file = PORTAL_DIR / "static" / "vendor" / "versions.json"
+templates.env.globals["vendor"] = (
+    json.loads(_versions_file.read_text()) if _versions_file.exists() else {}
+)
+
+
+def wants_html(request: Request) -> bool:
+    """Pages answer in HTML; the API (and anyone asking for JSON) in JSON."""
+    path = request.url.path
+    if path.startswith(("/api/", "/open311", "/ngsi-ld", "/healthz", "/metrics", "/static")):
+        return False
+    accept = request.headers.get("accept", "")
+    return "text/html" in accept or request.headers.get("hx-request") == "true"
+
+
+NAV: list[tuple[str, str, str, set[Role] | None]] = [
+    # href, label, English label, roles that see it (None: every signed-in person)
+    ("/", "首页", "Home", None),
+    ("/docs", "接口文档", "API docs", {Role.admin}),
+]
+
+
+def nav_items(request: Request, actor: Actor | None) -> list[dict[str, Any]]:
+    if actor is None:
+        return []
+    items = []
+    for href, label, label_en, roles in NAV:
+        if roles is None or actor.role in roles or actor.is_admin:
+            active = request.url.path == href
+            items.append({"href": href, "label": label, "label_en": label_en, "active": active})
+    return items
+
+
+def user_context(actor: Actor | None, role_label: str | None) -> dict[str, Any] | None:
+    if actor is None:
+        return None
+    label = role_label or {ActorKind.person: "居民", ActorKind.enterprise: "企业"}.get(actor.kind, "")
+    return {"display_name": actor.name, "role_label": label, "kind": actor.kind.value}
+
+
+def render(
+    request: Request, template: str, context: dict[str, Any], *, status_code: int = 200
+) -> HTMLResponse:
+    return templates.TemplateResponse(request, template, context, status_code=status_code)
