@@ -36,17 +36,20 @@ class LiveCity:
 
 def city_env(folder: Path, **extra: str) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith("CITYBRAIN_")}
-    env.update({
-        "CITYBRAIN_DATABASE_URL": f"sqlite:///{folder / 'citybrain.db'}",
-        "CITYBRAIN_DATA_DIR": str(folder),
-        **extra,
-    })
+    env.update(
+        {
+            "CITYBRAIN_DATABASE_URL": f"sqlite:///{folder / 'citybrain.db'}",
+            "CITYBRAIN_DATA_DIR": str(folder),
+            **extra,
+        }
+    )
     return env
 
 
 def run_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*CITYBRAIN, *args], env=env, check=True, capture_output=True,
-                          text=True, timeout=600)
+    return subprocess.run(
+        [*CITYBRAIN, *args], env=env, check=True, capture_output=True, text=True, timeout=600
+    )
 
 
 def start_city(folder: Path, **extra: str) -> LiveCity:
@@ -57,8 +60,9 @@ def start_city(folder: Path, **extra: str) -> LiveCity:
     load_seconds = time.perf_counter() - started
     port = free_port()
     log = (folder / "server.log").open("wb")
-    process = subprocess.Popen([*CITYBRAIN, "serve", "--port", str(port)], env=env,
-                               stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [*CITYBRAIN, "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT
+    )
     base_url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

@@ -63,8 +63,9 @@ def api_schema(fuzz_app: object) -> schemathesis.BaseSchema:
 
 
 def fuzz_settings_for(examples: int) -> settings:
-    return settings(max_examples=examples, deadline=None, database=None,
-                    suppress_health_check=list(HealthCheck))
+    return settings(
+        max_examples=examples, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+    )
 
 
 def _fuzz_every_operation(

@@ -20,8 +20,9 @@ from citybrain.core.errors import DomainError
 from citybrain.core.security import OPERATOR, SYSTEM, Role
 from citybrain.runtime import session_factory
 
-app = typer.Typer(help="citybrain：城市数字政府平台 / a city's digital government.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="citybrain：城市数字政府平台 / a city's digital government.", no_args_is_help=True
+)
 demo_app = typer.Typer(help="The Zhengzhou demo city.", no_args_is_help=True)
 users_app = typer.Typer(help="Staff accounts.", no_args_is_help=True)
 calendar_app = typer.Typer(help="Working-day calendar.", no_args_is_help=True)
@@ -40,26 +41,39 @@ def _settings() -> Settings:
 
 
 def _fail(error: DomainError) -> None:
-    err.print(f"[red]{error.message}[/red] ({error.message_en}) [{error.code}]")
+    err.print(f"{error.message} ({error.message_en}) [{error.code}]", style="red", markup=False)
     raise typer.Exit(code=1)
 
 
 def _progress() -> Progress:
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TimeElapsedColumn(), console=err)
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+    )
 
 
 @app.command()
 def serve(
-    host: Annotated[str, typer.Option(help="Address to bind; loopback unless you mean to expose it.")] = "127.0.0.1",
+    host: Annotated[
+        str, typer.Option(help="Address to bind; loopback unless you mean to expose it.")
+    ] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
 ) -> None:
     """Serve the platform (API, pages, /docs, /healthz, /metrics)."""
     import uvicorn
 
-    uvicorn.run("citybrain.app:create_app", factory=True, host=host, port=port, workers=workers,
-                log_level="info")
+    uvicorn.run(
+        "citybrain.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+    )
 
 
 @app.command("migrate")
@@ -101,9 +115,15 @@ def users_create(
     username: Annotated[str, typer.Argument(help="Login name.")],
     role: Annotated[Role, typer.Option(help="Staff role.")],
     display_name: Annotated[str, typer.Option(help="Name shown on pages.")] = "",
-    department_id: Annotated[int | None, typer.Option(help="Department id (department roles).")] = None,
-    password: Annotated[str | None, typer.Option(
-        envvar="CITYBRAIN_NEW_USER_PASSWORD", help="Password; asked for when not given.")] = None,
+    department_id: Annotated[
+        int | None, typer.Option(help="Department id (department roles).")
+    ] = None,
+    password: Annotated[
+        str | None,
+        typer.Option(
+            envvar="CITYBRAIN_NEW_USER_PASSWORD", help="Password; asked for when not given."
+        ),
+    ] = None,
 ) -> None:
     """Create a staff account."""
     from citybrain.identity import service as identity_service
@@ -113,17 +133,24 @@ def users_create(
     try:
         with factory() as session, transaction(session):
             account = identity_service.create_staff_account(
-                session, actor=OPERATOR,
-                username=username, display_name=display_name or username, password=secret,
-                role=role, department_id=department_id)
+                session,
+                actor=OPERATOR,
+                username=username,
+                display_name=display_name or username,
+                password=secret,
+                role=role,
+                department_id=department_id,
+            )
     except DomainError as error:
         _fail(error)
-    out.print(json.dumps({"id": account.id, "username": account.username, "role": role.value}))
+    typer.echo(json.dumps({"id": account.id, "username": account.username, "role": role.value}))
 
 
 @calendar_app.command("load")
 def calendar_load(
-    file: Annotated[Path, typer.Argument(help="JSON file of one year's State Council holiday notice.")],
+    file: Annotated[
+        Path, typer.Argument(help="JSON file of one year's State Council holiday notice.")
+    ],
 ) -> None:
     """Load a year's holidays and make-up workdays (beyond the built-in 2004–2026)."""
     factory = session_factory(_settings())
@@ -131,13 +158,21 @@ def calendar_load(
         notice = workdays.read_notice_file(file)
         with factory() as session, transaction(session):
             workdays.load_year(session, notice)
-            audit.record(session, SYSTEM, "calendar.year_loaded", entity_type="calendar_year",
-                         entity_id=notice.year, detail={"source": notice.source})
+            audit.record(
+                session,
+                SYSTEM,
+                "calendar.year_loaded",
+                entity_type="calendar_year",
+                entity_id=notice.year,
+                detail={"source": notice.source},
+            )
             outbox.emit_raw(session, "core.calendar_year_loaded", {"year": notice.year})
     except DomainError as error:
         _fail(error)
-    err.print(f"{notice.year}: {len(notice.holidays)} holidays, "
-              f"{len(notice.workdays)} make-up workdays loaded")
+    err.print(
+        f"{notice.year}: {len(notice.holidays)} holidays, "
+        f"{len(notice.workdays)} make-up workdays loaded"
+    )
 
 
 @calendar_app.command("show")
@@ -153,13 +188,20 @@ def calendar_show(
     holidays = sorted(d for d in calendar.holidays if d.year == year)
     extra = sorted(d for d in calendar.workdays if d.year == year)
     if json_output:
-        out.print_json(data={"year": year, "official": known,
-                             "holidays": [d.isoformat() for d in holidays],
-                             "workdays": [d.isoformat() for d in extra]})
+        out.print_json(
+            data={
+                "year": year,
+                "official": known,
+                "holidays": [d.isoformat() for d in holidays],
+                "workdays": [d.isoformat() for d in extra],
+            }
+        )
         return
     if not known:
         err.print(f"[yellow]{year} 年没有官方节假日数据：期限仅按周末计算，标记为暂定。[/yellow]")
-        err.print(f"No official data for {year}: deadlines count weekends only, marked provisional.")
+        err.print(
+            f"No official data for {year}: deadlines count weekends only, marked provisional."
+        )
     table = Table(title=f"{year} 节假日与调休 / holidays and make-up workdays")
     table.add_column("日期 date")
     table.add_column("类型 kind")
@@ -175,10 +217,18 @@ def audit_verify() -> None:
     with factory() as session:
         report = audit.verify(session)
     if report.intact:
-        out.print(json.dumps({"intact": True, "rows_checked": report.rows_checked}))
+        typer.echo(json.dumps({"intact": True, "rows_checked": report.rows_checked}))
         return
-    out.print(json.dumps({"intact": False, "rows_checked": report.rows_checked,
-                          "first_bad_id": report.first_bad_id, "problem": report.problem}))
+    typer.echo(
+        json.dumps(
+            {
+                "intact": False,
+                "rows_checked": report.rows_checked,
+                "first_bad_id": report.first_bad_id,
+                "problem": report.problem,
+            }
+        )
+    )
     raise typer.Exit(code=2)
 
 

@@ -51,9 +51,6 @@ class Settings(BaseSettings):
         "sqlite:///var/citybrain.db",
         description="SQLAlchemy URL of the database (SQLite by default, PostgreSQL for a city).",
     )
-    read_database_url: str | None = Field(
-        None, description="Optional read replica for the cockpit's reads."
-    )
     data_dir: Path = Field(Path("var"), description="Folder for keys and the SQLite file.")
     secret_key: SecretStr | None = Field(
         None,

@@ -12,8 +12,9 @@ from citybrain.core.security import SYSTEM
 
 def _record_three(session: Session) -> list[AuditEntry]:
     return [
-        audit.record(session, SYSTEM, f"test.step_{n}", entity_type="thing", entity_id=n,
-                     detail={"n": n})
+        audit.record(
+            session, SYSTEM, f"test.step_{n}", entity_type="thing", entity_id=n, detail={"n": n}
+        )
         for n in range(3)
     ]
 

@@ -30,8 +30,12 @@ def test_another_key_cannot_decrypt_or_match_the_index() -> None:
     sealed = mine.encrypt("13812345678", context="p")
     with pytest.raises(ValueError):
         theirs.decrypt(sealed, context="p")
-    assert mine.blind_index("13812345678", context="p") != theirs.blind_index("13812345678", context="p")
-    assert mine.blind_index("13812345678", context="p") == mine.blind_index("13812345678", context="p")
+    assert mine.blind_index("13812345678", context="p") != theirs.blind_index(
+        "13812345678", context="p"
+    )
+    assert mine.blind_index("13812345678", context="p") == mine.blind_index(
+        "13812345678", context="p"
+    )
 
 
 def test_keys_must_be_32_bytes() -> None:

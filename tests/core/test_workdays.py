@@ -32,7 +32,9 @@ NOTICE_2027 = {
 
 def test_five_workdays_after_13_february_2026_is_27_february() -> None:
     # 14 Feb is a make-up Saturday, 15-23 Feb the Spring Festival holiday.
-    assert calendar.add_workdays(date(2026, 2, 13), 5) == workdays.Deadline(date(2026, 2, 27), False)
+    assert calendar.add_workdays(date(2026, 2, 13), 5) == workdays.Deadline(
+        date(2026, 2, 27), False
+    )
 
 
 def test_national_day_span() -> None:
@@ -63,7 +65,9 @@ def test_working_hours_skip_lunch_nights_and_holidays() -> None:
     start = datetime(2026, 2, 13, 16, 0, tzinfo=CST)  # Friday before the make-up Saturday
     assert calendar.add_working_hours(start, 5).at == datetime(2026, 2, 14, 14, 0, tzinfo=CST)
     before_lunch = datetime(2026, 3, 2, 11, 0, tzinfo=CST)
-    assert calendar.add_working_hours(before_lunch, 2).at == datetime(2026, 3, 2, 14, 30, tzinfo=CST)
+    assert calendar.add_working_hours(before_lunch, 2).at == datetime(
+        2026, 3, 2, 14, 30, tzinfo=CST
+    )
 
 
 def test_working_hours_between_round_trip() -> None:
@@ -87,7 +91,11 @@ def test_add_workdays_counts_exactly_count_workdays(start: date, count: int) -> 
         {"year": 2027},
         {"year": 2027, "holidays": [{"name": "x", "days": ["2028-01-01"]}]},
         {"year": 2027, "holidays": [{"name": "x", "days": ["2027-13-01"]}]},
-        {"year": 2027, "holidays": [{"name": "x", "days": ["2027-01-01"]}], "workdays": ["2027-01-01"]},
+        {
+            "year": 2027,
+            "holidays": [{"name": "x", "days": ["2027-01-01"]}],
+            "workdays": ["2027-01-01"],
+        },
         {"holidays": []},
     ],
 )

@@ -36,23 +36,23 @@ def test_every_demo_login_works(demo_city: LiveCity) -> None:
     assert len(usernames) >= 100
     with httpx.Client(base_url=demo_city.base_url) as client:
         for username in usernames:
-            token = client.post("/api/v1/auth/token",
-                                data={"username": username, "password": password})
+            token = client.post(
+                "/api/v1/auth/token", data={"username": username, "password": password}
+            )
             assert token.status_code == 200, (username, token.text)
-            me = client.get("/api/v1/me",
-                            headers={"Authorization": f"Bearer {token.json()['access_token']}"})
+            me = client.get(
+                "/api/v1/me", headers={"Authorization": f"Bearer {token.json()['access_token']}"}
+            )
             assert me.json()["username"] == username
 
 
 def test_no_id_number_or_phone_in_plaintext_in_the_database_file(demo_city: LiveCity) -> None:
     settings = Settings()
-    residents = list(people.residents(settings.demo.seed, settings.demo.residents,
-                                      list(loader.COUNTY_CODES)))
-    assert len(residents) == 10_000
-    raw = b"".join(
-        path.read_bytes()
-        for path in demo_city.folder.glob("citybrain.db*")
+    residents = list(
+        people.residents(settings.demo.seed, settings.demo.residents, list(loader.COUNTY_CODES))
     )
+    assert len(residents) == 10_000
+    raw = b"".join(path.read_bytes() for path in demo_city.folder.glob("citybrain.db*"))
     assert raw, "database file is empty"
     # Every digit run of an ID or phone number's shape, overlapping ones included.
     id_like = {m.decode() for m in re.findall(rb"(?=(\d{17}[\dX]))", raw)}
@@ -66,5 +66,7 @@ def test_no_id_number_or_phone_in_plaintext_in_the_database_file(demo_city: Live
 def test_loading_again_changes_nothing(demo_city: LiveCity) -> None:
     result = run_cli(demo_city.env, "demo", "load")
     assert "already loaded" in result.stderr
-    print(f"\ndemo load took {demo_city.load_seconds:.1f} s; "
-          f"database {demo_city.database_file.stat().st_size / 1e6:.1f} MB")
+    print(
+        f"\ndemo load took {demo_city.load_seconds:.1f} s; "
+        f"database {demo_city.database_file.stat().st_size / 1e6:.1f} MB"
+    )

@@ -43,7 +43,9 @@ def make_department(session: Session, **overrides: Any) -> Department:
 
 
 def make_staff(
-    session: Session, role: Role = Role.department_clerk, department: Department | None = None,
+    session: Session,
+    role: Role = Role.department_clerk,
+    department: Department | None = None,
     **overrides: Any,
 ) -> Account:
     n = next(_serial)

@@ -66,10 +66,16 @@ def test_expired_and_forged_tokens_are_refused(
     clerk = make_staff(session)
     secret = settings.secret_key.get_secret_value()  # type: ignore[union-attr]
     expired = issue_token(secret, subject=str(clerk.id), ttl=timedelta(seconds=-5), claims={})
-    forged = jwt.encode({"sub": str(clerk.id), "aud": "citybrain",
-                         "exp": utcnow() + timedelta(hours=1)}, "not-our-key", algorithm="HS256")
-    cases = [(expired, "auth.token_expired"), (forged, "auth.token_invalid"),
-             ("garbage", "auth.token_invalid")]
+    forged = jwt.encode(
+        {"sub": str(clerk.id), "aud": "citybrain", "exp": utcnow() + timedelta(hours=1)},
+        "not-our-key",
+        algorithm="HS256",
+    )
+    cases = [
+        (expired, "auth.token_expired"),
+        (forged, "auth.token_invalid"),
+        ("garbage", "auth.token_invalid"),
+    ]
     for token, code in cases:
         response = client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
         assert response.status_code == 401
@@ -86,8 +92,13 @@ def test_only_admins_create_accounts(client: TestClient, session: Session) -> No
     department = make_department(session)
     clerk = make_staff(session, department=department)
     admin = make_staff(session, Role.admin)
-    body = {"username": "new.clerk", "display_name": "新人", "password": "long-enough-1",
-            "role": "department_clerk", "department_id": department.id}
+    body = {
+        "username": "new.clerk",
+        "display_name": "新人",
+        "password": "long-enough-1",
+        "role": "department_clerk",
+        "department_id": department.id,
+    }
     refused = client.post("/api/v1/accounts", json=body, headers=bearer(client, clerk.username))
     assert refused.status_code == 403 and refused.json()["code"] == "auth.role_required"
     created = client.post("/api/v1/accounts", json=body, headers=bearer(client, admin.username))
@@ -101,8 +112,9 @@ def test_api_keys_authenticate_with_scopes_and_can_be_revoked(
 ) -> None:
     admin = make_staff(session, Role.admin)
     headers = bearer(client, admin.username)
-    created = client.post("/api/v1/api-keys", json={"name": "卡口设备1", "scopes": ["citycode:scan"]},
-                          headers=headers)
+    created = client.post(
+        "/api/v1/api-keys", json={"name": "卡口设备1", "scopes": ["citycode:scan"]}, headers=headers
+    )
     assert created.status_code == 201
     key = created.json()["key"]
     me = client.get("/api/v1/me", headers={"X-API-Key": key})
@@ -119,8 +131,9 @@ def test_clerks_only_touch_their_own_department() -> None:
     from citybrain.core.errors import DomainError
     from citybrain.core.security import Actor, ActorKind
 
-    clerk = Actor(kind=ActorKind.staff, id="1", name="x", role=Role.department_clerk,
-                  department_id=7)
+    clerk = Actor(
+        kind=ActorKind.staff, id="1", name="x", role=Role.department_clerk, department_id=7
+    )
     clerk.require_department(7)
     try:
         clerk.require_department(8)

@@ -18,8 +18,11 @@ ID_NUMBER = "11010519491231002X"
 def test_register_and_find_a_person(client: TestClient, session: Session) -> None:
     clerk = make_staff(session, Role.department_clerk)
     headers = bearer(client, clerk.username)
-    created = client.post("/api/v1/people", headers=headers,
-                          json={"name": "张三", "id_number": ID_NUMBER, "phone": "13812345678"})
+    created = client.post(
+        "/api/v1/people",
+        headers=headers,
+        json={"name": "张三", "id_number": ID_NUMBER, "phone": "13812345678"},
+    )
     assert created.status_code == 201, created.text
     body = created.json()
     assert body["id_number_masked"] == "1101**********002X"
@@ -29,22 +32,32 @@ def test_register_and_find_a_person(client: TestClient, session: Session) -> Non
     assert found.status_code == 200 and found.json()["id"] == body["id"]
     stored = session.get(Person, body["id"])
     assert stored is not None and ID_NUMBER.encode() not in stored.id_number_ciphertext
-    audited = session.scalar(select(func.count(AuditEntry.id)).where(
-        AuditEntry.action == "identity.person_registered", AuditEntry.entity_id == str(body["id"])))
+    audited = session.scalar(
+        select(func.count(AuditEntry.id)).where(
+            AuditEntry.action == "identity.person_registered",
+            AuditEntry.entity_id == str(body["id"]),
+        )
+    )
     assert audited == 1
 
 
-def test_bad_numbers_are_refused_and_nothing_is_stored(client: TestClient, session: Session) -> None:
+def test_bad_numbers_are_refused_and_nothing_is_stored(
+    client: TestClient, session: Session
+) -> None:
     clerk = make_staff(session, Role.department_clerk)
     headers = bearer(client, clerk.username)
     before = session.scalar(select(func.count(Person.id)))
-    response = client.post("/api/v1/people", headers=headers,
-                           json={"name": "李四", "id_number": "110105194912310021"})
+    response = client.post(
+        "/api/v1/people", headers=headers, json={"name": "李四", "id_number": "110105194912310021"}
+    )
     assert response.status_code == 422
     assert response.json()["code"] == "ids.id_number_bad_check_digit"
     assert session.scalar(select(func.count(Person.id))) == before
-    enterprise = client.post("/api/v1/enterprises", headers=headers,
-                             json={"name": "测试公司", "credit_code": "91350100M000100Y44"})
+    enterprise = client.post(
+        "/api/v1/enterprises",
+        headers=headers,
+        json={"name": "测试公司", "credit_code": "91350100M000100Y44"},
+    )
     assert enterprise.status_code == 422
     assert enterprise.json()["code"] == "ids.credit_code_bad_check_char"
     assert session.scalar(select(func.count(Enterprise.id))) == 0
@@ -62,8 +75,11 @@ def test_duplicate_person_is_409(client: TestClient, session: Session) -> None:
 def test_enterprise_round_trip(client: TestClient, session: Session) -> None:
     clerk = make_staff(session, Role.department_clerk)
     headers = bearer(client, clerk.username)
-    created = client.post("/api/v1/enterprises", headers=headers,
-                          json={"name": "福建测试公司", "credit_code": "91350100M000100Y43"})
+    created = client.post(
+        "/api/v1/enterprises",
+        headers=headers,
+        json={"name": "福建测试公司", "credit_code": "91350100M000100Y43"},
+    )
     assert created.status_code == 201
     found = client.get("/api/v1/enterprises/91350100M000100Y43", headers=headers)
     assert found.status_code == 200 and found.json()["name"] == "福建测试公司"

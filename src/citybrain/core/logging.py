@@ -21,8 +21,9 @@ def mask_text(text: str) -> str:
 
 
 def _mask_event(_logger: Any, _method: str, event: dict[str, Any]) -> dict[str, Any]:
-    return {key: mask_text(value) if isinstance(value, str) else value
-            for key, value in event.items()}
+    return {
+        key: mask_text(value) if isinstance(value, str) else value for key, value in event.items()
+    }
 
 
 class MaskingFilter(logging.Filter):

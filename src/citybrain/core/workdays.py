@@ -29,7 +29,10 @@ BUILTIN_YEARS = frozenset(
         max(chinese_calendar.holidays).year + 1,
     )
 )
-DEFAULT_PERIODS: tuple[tuple[time, time], ...] = ((time(9, 0), time(12, 0)), (time(13, 30), time(17, 30)))
+DEFAULT_PERIODS: tuple[tuple[time, time], ...] = (
+    (time(9, 0), time(12, 0)),
+    (time(13, 30), time(17, 30)),
+)
 MAX_SPAN_DAYS = 366 * 20
 
 
@@ -78,7 +81,9 @@ class WorkCalendar:
             **kwargs,
         )
 
-    def with_year(self, year: int, holidays: Iterable[date], workdays: Iterable[date]) -> WorkCalendar:
+    def with_year(
+        self, year: int, holidays: Iterable[date], workdays: Iterable[date]
+    ) -> WorkCalendar:
         calendar = WorkCalendar(
             holidays=self.holidays | set(holidays),
             workdays=self.workdays | set(workdays),
@@ -210,7 +215,11 @@ def parse_notice(raw: dict[str, Any]) -> YearNotice:
         }
         workdays = {}
         for entry in raw.get("workdays", []):
-            day, name = (entry, "调休上班") if isinstance(entry, str) else (entry["day"], entry.get("name", "调休上班"))
+            day, name = (
+                (entry, "调休上班")
+                if isinstance(entry, str)
+                else (entry["day"], entry.get("name", "调休上班"))
+            )
             workdays[date.fromisoformat(day)] = name
     except (KeyError, TypeError, ValueError) as exc:
         raise _bad_file(f"节假日文件格式错误：{exc}", f"Malformed holiday file: {exc}") from None
@@ -232,7 +241,9 @@ def read_notice_file(path: Path) -> YearNotice:
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise _bad_file(f"无法读取节假日文件：{exc}", f"Cannot read the holiday file: {exc}") from None
+        raise _bad_file(
+            f"无法读取节假日文件：{exc}", f"Cannot read the holiday file: {exc}"
+        ) from None
     if not isinstance(raw, dict):
         raise _bad_file("节假日文件应为 JSON 对象", "The holiday file must be a JSON object")
     return parse_notice(raw)

@@ -37,8 +37,20 @@ CITY_STAFF = [
 ]
 RESIDENT_ACCOUNTS = 20
 # The twelve county-level divisions (GB/T 2260) where demo people are registered.
-COUNTY_CODES = ("410102", "410103", "410104", "410105", "410106", "410108", "410122",
-                "410181", "410182", "410183", "410184", "410185")
+COUNTY_CODES = (
+    "410102",
+    "410103",
+    "410104",
+    "410105",
+    "410106",
+    "410108",
+    "410122",
+    "410181",
+    "410182",
+    "410183",
+    "410184",
+    "410185",
+)
 ENTERPRISE_ACCOUNTS = 5
 
 
@@ -53,8 +65,10 @@ class DepartmentRow:
 def department_rows() -> list[DepartmentRow]:
     source = resources.files("citybrain.demo").joinpath("data/departments.csv")
     with source.open(encoding="utf-8") as handle:
-        return [DepartmentRow(r["slug"], r["name"], r["short_name"], r["kind"])
-                for r in csv.DictReader(handle)]
+        return [
+            DepartmentRow(r["slug"], r["name"], r["short_name"], r["kind"])
+            for r in csv.DictReader(handle)
+        ]
 
 
 def is_loaded(session: Session) -> bool:
@@ -70,7 +84,9 @@ def _batches(items: Iterable[T], size: int) -> Iterable[list[T]]:
         yield batch
 
 
-def load(factory: sessionmaker[Session], settings: Settings, progress: Progress | None = None) -> bool:
+def load(
+    factory: sessionmaker[Session], settings: Settings, progress: Progress | None = None
+) -> bool:
     """Load the demo city into an empty database; False when it is already there."""
     report = progress or (lambda _step, _done, _total: None)
     with factory() as session, transaction(session):
@@ -86,8 +102,14 @@ def load(factory: sessionmaker[Session], settings: Settings, progress: Progress 
         report("departments", 1, 1)
     _load_people(factory, settings, report)
     with factory() as session, transaction(session):
-        audit.record(session, SYSTEM, "demo.loaded", entity_type="city", entity_id=CITY_CODE,
-                     detail={"seed": settings.demo.seed})
+        audit.record(
+            session,
+            SYSTEM,
+            "demo.loaded",
+            entity_type="city",
+            entity_id=CITY_CODE,
+            detail={"seed": settings.demo.seed},
+        )
     return True
 
 
@@ -112,19 +134,29 @@ def _load_staff(session: Session, settings: Settings, departments: dict[str, Dep
     # One hash for the shared demo password: argon2 is slow on purpose.
     password_hash = hash_password(settings.demo.password.get_secret_value())
     accounts = [
-        Account(username=username, display_name=name, password_hash=password_hash,
-                kind=ActorKind.staff.value, role=role.value,
-                department_id=None if role is Role.admin else departments[slug].id)
+        Account(
+            username=username,
+            display_name=name,
+            password_hash=password_hash,
+            kind=ActorKind.staff.value,
+            role=role.value,
+            department_id=None if role is Role.admin else departments[slug].id,
+        )
         for username, name, role, slug in CITY_STAFF
     ]
     for slug, department in departments.items():
         for role, title in ((Role.department_clerk, "窗口"), (Role.department_head, "负责人")):
             prefix = "clerk" if role is Role.department_clerk else "head"
-            accounts.append(Account(
-                username=f"{prefix}.{slug}", display_name=f"{department.short_name}{title}",
-                password_hash=password_hash, kind=ActorKind.staff.value, role=role.value,
-                department_id=department.id,
-            ))
+            accounts.append(
+                Account(
+                    username=f"{prefix}.{slug}",
+                    display_name=f"{department.short_name}{title}",
+                    password_hash=password_hash,
+                    kind=ActorKind.staff.value,
+                    role=role.value,
+                    department_id=department.id,
+                )
+            )
     session.add_all(accounts)
     session.flush()
 
@@ -136,32 +168,53 @@ def _load_people(factory: sessionmaker[Session], settings: Settings, report: Pro
     done = 0
     for batch in _batches(people.residents(settings.demo.seed, total, codes), BATCH):
         with factory() as session, transaction(session):
-            rows = [identity_service.build_person(session, name=r.name, id_number=r.id_number,
-                                                  phone=r.phone, division_code=r.division_code)
-                    for r in batch]
+            rows = [
+                identity_service.build_person(
+                    session,
+                    name=r.name,
+                    id_number=r.id_number,
+                    phone=r.phone,
+                    division_code=r.division_code,
+                )
+                for r in batch
+            ]
             session.add_all(rows)
             session.flush()
             if done == 0:
                 for number, person in enumerate(rows[:RESIDENT_ACCOUNTS], start=1):
                     identity_service.create_resident_account(
-                        session, username=f"resident{number:02d}", password="",
-                        person=person, password_hash=password_hash)
+                        session,
+                        username=f"resident{number:02d}",
+                        password="",
+                        person=person,
+                        password_hash=password_hash,
+                    )
         done += len(batch)
         report("residents", done, total)
     total = settings.demo.enterprises
     done = 0
     for batch in _batches(people.companies(settings.demo.seed, total, codes), BATCH):
         with factory() as session, transaction(session):
-            rows = [Enterprise(name=c.name, credit_code=c.credit_code,
-                               division_code=c.division_code, industry=c.industry)
-                    for c in batch]
+            rows = [
+                Enterprise(
+                    name=c.name,
+                    credit_code=c.credit_code,
+                    division_code=c.division_code,
+                    industry=c.industry,
+                )
+                for c in batch
+            ]
             session.add_all(rows)
             session.flush()
             if done == 0:
                 session.add_all(
-                    Account(username=f"enterprise{number:02d}", display_name=company.name,
-                            password_hash=password_hash, kind=ActorKind.enterprise.value,
-                            enterprise_id=company.id)
+                    Account(
+                        username=f"enterprise{number:02d}",
+                        display_name=company.name,
+                        password_hash=password_hash,
+                        kind=ActorKind.enterprise.value,
+                        enterprise_id=company.id,
+                    )
                     for number, company in enumerate(rows[:ENTERPRISE_ACCOUNTS], start=1)
                 )
         done += len(batch)

@@ -27,12 +27,14 @@ def actor_from_token(request: Request, session: DbSession, token: str) -> Actor:
     try:
         account_id = int(claims["sub"])
     except (TypeError, ValueError):
-        raise DomainError("auth.token_invalid", "登录凭证无效", "The token is invalid",
-                          status=401) from None
+        raise DomainError(
+            "auth.token_invalid", "登录凭证无效", "The token is invalid", status=401
+        ) from None
     account = identity_service.get_account(session, account_id)
     if account is None or not account.is_active:
-        raise DomainError("auth.token_invalid", "账号已停用", "The account is not active",
-                          status=401)
+        raise DomainError(
+            "auth.token_invalid", "账号已停用", "The account is not active", status=401
+        )
     return identity_service.actor_for(account)
 
 

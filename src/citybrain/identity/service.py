@@ -149,8 +149,13 @@ def create_department(
     )
     session.add(department)
     session.flush()
-    audit.record(session, actor, "identity.department_created", entity_type="department",
-                 entity_id=department.id)
+    audit.record(
+        session,
+        actor,
+        "identity.department_created",
+        entity_type="department",
+        entity_id=department.id,
+    )
     return department
 
 
@@ -172,14 +177,16 @@ def register_person(
 ) -> Person:
     """Register a resident; the 身份证号 is checked, encrypted and indexed, never kept plain."""
     actor.require_role(Role.department_clerk, Role.department_head, Role.call_centre_agent)
-    person = build_person(session, name=name, id_number=id_number, phone=phone,
-                          division_code=division_code)
+    person = build_person(
+        session, name=name, id_number=id_number, phone=phone, division_code=division_code
+    )
     if session.scalar(select(Person.id).where(Person.id_number_index == person.id_number_index)):
         raise _duplicate("identity.person_exists", "该身份证号", "This ID number")
     session.add(person)
     session.flush()
-    audit.record(session, actor, "identity.person_registered", entity_type="person",
-                 entity_id=person.id)
+    audit.record(
+        session, actor, "identity.person_registered", entity_type="person", entity_id=person.id
+    )
     return person
 
 
@@ -196,8 +203,9 @@ def build_person(
     number = ids.validate_id_number(id_number)
     clean_name = name.strip()
     if not clean_name:
-        raise DomainError("identity.name_required", "姓名不能为空", "A name is required",
-                          status=422)
+        raise DomainError(
+            "identity.name_required", "姓名不能为空", "A name is required", status=422
+        )
     person = Person(
         name=clean_name,
         id_number_ciphertext=cipher.encrypt(number, context=ID_CONTEXT),
@@ -214,8 +222,9 @@ def build_person(
 
 
 def find_person_by_id_number(session: Session, *, actor: Actor, id_number: str) -> Person:
-    actor.require_role(Role.department_clerk, Role.department_head, Role.call_centre_agent,
-                       Role.health_authority)
+    actor.require_role(
+        Role.department_clerk, Role.department_head, Role.call_centre_agent, Role.health_authority
+    )
     number = ids.validate_id_number(id_number)
     index = cipher_of(session).blind_index(number, context=ID_CONTEXT)
     person = session.scalar(select(Person).where(Person.id_number_index == index))
@@ -256,12 +265,18 @@ def register_enterprise(
     code = ids.validate_credit_code(credit_code)
     if session.scalar(select(Enterprise.id).where(Enterprise.credit_code == code)):
         raise _duplicate("identity.enterprise_exists", "该统一社会信用代码", "This credit code")
-    enterprise = Enterprise(name=name.strip(), credit_code=code, division_code=division_code,
-                            industry=industry)
+    enterprise = Enterprise(
+        name=name.strip(), credit_code=code, division_code=division_code, industry=industry
+    )
     session.add(enterprise)
     session.flush()
-    audit.record(session, actor, "identity.enterprise_registered", entity_type="enterprise",
-                 entity_id=enterprise.id)
+    audit.record(
+        session,
+        actor,
+        "identity.enterprise_registered",
+        entity_type="enterprise",
+        entity_id=enterprise.id,
+    )
     return enterprise
 
 
@@ -289,8 +304,12 @@ def create_staff_account(
     """Create a staff login. Department roles need a department."""
     actor.require_role(Role.admin)
     if role in DEPARTMENT_ROLES and department_id is None:
-        raise DomainError("identity.department_required", "部门角色必须指定所属部门",
-                          "A department role needs a department", status=422)
+        raise DomainError(
+            "identity.department_required",
+            "部门角色必须指定所属部门",
+            "A department role needs a department",
+            status=422,
+        )
     if department_id is not None:
         get_department_or_raise(session, department_id)
     if session.scalar(select(Account.id).where(Account.username == username)):
@@ -305,13 +324,24 @@ def create_staff_account(
     )
     session.add(account)
     session.flush()
-    audit.record(session, actor, "identity.account_created", entity_type="account",
-                 entity_id=account.id, detail={"role": role.value})
+    audit.record(
+        session,
+        actor,
+        "identity.account_created",
+        entity_type="account",
+        entity_id=account.id,
+        detail={"role": role.value},
+    )
     return account
 
 
 def create_resident_account(
-    session: Session, *, username: str, password: str, person: Person, password_hash: str | None = None
+    session: Session,
+    *,
+    username: str,
+    password: str,
+    person: Person,
+    password_hash: str | None = None,
 ) -> Account:
     account = Account(
         username=username,
@@ -344,39 +374,69 @@ def _secret_hash(secret: str) -> str:
 
 
 def create_api_key(
-    session: Session, *, actor: Actor, name: str, scopes: list[str], department_id: int | None = None
+    session: Session,
+    *,
+    actor: Actor,
+    name: str,
+    scopes: list[str],
+    department_id: int | None = None,
 ) -> NewApiKey:
     """Issue a key ``cbk_<prefix>_<secret>``; only its hash is kept."""
     actor.require_role(Role.admin)
     bad = [scope for scope in scopes if not SCOPE_PATTERN.match(scope)]
     if bad:
-        raise DomainError("identity.bad_scope", f"权限范围格式错误：{bad[0]}",
-                          f"Malformed scope: {bad[0]}", status=422)
+        raise DomainError(
+            "identity.bad_scope",
+            f"权限范围格式错误：{bad[0]}",
+            f"Malformed scope: {bad[0]}",
+            status=422,
+        )
     if department_id is not None:
         get_department_or_raise(session, department_id)
     prefix, secret = secrets.token_hex(6), secrets.token_urlsafe(32)
-    record = ApiKey(name=name, prefix=prefix, secret_hash=_secret_hash(secret),
-                    scopes=sorted(set(scopes)), department_id=department_id)
+    record = ApiKey(
+        name=name,
+        prefix=prefix,
+        secret_hash=_secret_hash(secret),
+        scopes=sorted(set(scopes)),
+        department_id=department_id,
+    )
     session.add(record)
     session.flush()
-    audit.record(session, actor, "identity.api_key_created", entity_type="api_key",
-                 entity_id=record.id, detail={"scopes": record.scopes})
+    audit.record(
+        session,
+        actor,
+        "identity.api_key_created",
+        entity_type="api_key",
+        entity_id=record.id,
+        detail={"scopes": record.scopes},
+    )
     return NewApiKey(record, f"cbk_{prefix}_{secret}")
 
 
 def authenticate_api_key(session: Session, key: str) -> Actor:
     """The machine behind a key, or a 401/403 for an unknown, malformed or revoked one."""
     parts = key.split("_", 2)
-    record = session.scalar(select(ApiKey).where(ApiKey.prefix == parts[1])) if (
-        len(parts) == 3 and parts[0] == "cbk") else None
+    record = (
+        session.scalar(select(ApiKey).where(ApiKey.prefix == parts[1]))
+        if (len(parts) == 3 and parts[0] == "cbk")
+        else None
+    )
     if record is None or not hmac.compare_digest(record.secret_hash, _secret_hash(parts[2])):
-        raise DomainError("auth.api_key_invalid", "接口密钥无效", "The API key is invalid",
-                          status=401)
+        raise DomainError(
+            "auth.api_key_invalid", "接口密钥无效", "The API key is invalid", status=401
+        )
     if record.revoked_at is not None:
-        raise DomainError("auth.api_key_revoked", "接口密钥已吊销", "The API key was revoked",
-                          status=403)
-    return Actor(kind=ActorKind.api_key, id=str(record.id), name=record.name,
-                 department_id=record.department_id, scopes=frozenset(record.scopes))
+        raise DomainError(
+            "auth.api_key_revoked", "接口密钥已吊销", "The API key was revoked", status=403
+        )
+    return Actor(
+        kind=ActorKind.api_key,
+        id=str(record.id),
+        name=record.name,
+        department_id=record.department_id,
+        scopes=frozenset(record.scopes),
+    )
 
 
 def revoke_api_key(session: Session, *, actor: Actor, key_id: int) -> ApiKey:
@@ -386,8 +446,9 @@ def revoke_api_key(session: Session, *, actor: Actor, key_id: int) -> ApiKey:
         raise not_found("identity.unknown_api_key", "接口密钥", "API key")
     if record.revoked_at is None:
         record.revoked_at = utcnow()
-        audit.record(session, actor, "identity.api_key_revoked", entity_type="api_key",
-                     entity_id=record.id)
+        audit.record(
+            session, actor, "identity.api_key_revoked", entity_type="api_key", entity_id=record.id
+        )
     return record
 
 

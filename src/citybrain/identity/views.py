@@ -60,8 +60,9 @@ def token(
 @router.get("/me", response_model=schemas.MeOut)
 def me(session: DbSession, actor: CurrentActor) -> schemas.MeOut:
     if actor.kind.value == "api_key":
-        raise DomainError("auth.account_only", "接口密钥没有账号信息", "API keys have no account",
-                          status=403)
+        raise DomainError(
+            "auth.account_only", "接口密钥没有账号信息", "API keys have no account", status=403
+        )
     account = identity_service.get_account(session, int(actor.id))
     assert account is not None
     department = (
@@ -83,19 +84,24 @@ def me(session: DbSession, actor: CurrentActor) -> schemas.MeOut:
 
 @router.get("/departments", response_model=list[schemas.DepartmentOut])
 def departments(session: DbSession, actor: CurrentActor) -> list[schemas.DepartmentOut]:
-    return [schemas.DepartmentOut.model_validate(d)
-            for d in identity_service.list_departments(session)]
+    return [
+        schemas.DepartmentOut.model_validate(d) for d in identity_service.list_departments(session)
+    ]
 
 
 @router.get("/departments/{department_id}", response_model=schemas.DepartmentOut)
-def department(department_id: IdPath, session: DbSession, actor: CurrentActor) -> schemas.DepartmentOut:
+def department(
+    department_id: IdPath, session: DbSession, actor: CurrentActor
+) -> schemas.DepartmentOut:
     return schemas.DepartmentOut.model_validate(
         identity_service.get_department_or_raise(session, department_id)
     )
 
 
 @router.post("/people", response_model=schemas.PersonOut, status_code=201)
-def register_person(body: schemas.PersonIn, session: DbSession, actor: StaffActor) -> schemas.PersonOut:
+def register_person(
+    body: schemas.PersonIn, session: DbSession, actor: StaffActor
+) -> schemas.PersonOut:
     with transaction(session):
         person = identity_service.register_person(session, actor=actor, **body.model_dump())
     return schemas.PersonOut.model_validate(person)
@@ -130,12 +136,16 @@ def enterprise(credit_code: str, session: DbSession, actor: StaffActor) -> schem
 
 @router.get("/accounts", response_model=list[schemas.AccountOut])
 def accounts(session: DbSession, actor: StaffActor) -> list[schemas.AccountOut]:
-    return [schemas.AccountOut.model_validate(a)
-            for a in identity_service.list_accounts(session, actor=actor)]
+    return [
+        schemas.AccountOut.model_validate(a)
+        for a in identity_service.list_accounts(session, actor=actor)
+    ]
 
 
 @router.post("/accounts", response_model=schemas.AccountOut, status_code=201)
-def create_account(body: schemas.AccountIn, session: DbSession, actor: StaffActor) -> schemas.AccountOut:
+def create_account(
+    body: schemas.AccountIn, session: DbSession, actor: StaffActor
+) -> schemas.AccountOut:
     with transaction(session):
         account = identity_service.create_staff_account(session, actor=actor, **body.model_dump())
     return schemas.AccountOut.model_validate(account)
@@ -143,12 +153,16 @@ def create_account(body: schemas.AccountIn, session: DbSession, actor: StaffActo
 
 @router.get("/api-keys", response_model=list[schemas.ApiKeyOut])
 def api_keys(session: DbSession, actor: StaffActor) -> list[schemas.ApiKeyOut]:
-    return [schemas.ApiKeyOut.model_validate(k)
-            for k in identity_service.list_api_keys(session, actor=actor)]
+    return [
+        schemas.ApiKeyOut.model_validate(k)
+        for k in identity_service.list_api_keys(session, actor=actor)
+    ]
 
 
 @router.post("/api-keys", response_model=schemas.ApiKeyCreatedOut, status_code=201)
-def create_api_key(body: schemas.ApiKeyIn, session: DbSession, actor: StaffActor) -> schemas.ApiKeyCreatedOut:
+def create_api_key(
+    body: schemas.ApiKeyIn, session: DbSession, actor: StaffActor
+) -> schemas.ApiKeyCreatedOut:
     with transaction(session):
         new = identity_service.create_api_key(session, actor=actor, **body.model_dump())
     out = schemas.ApiKeyOut.model_validate(new.record)

@@ -37,8 +37,11 @@ def page_context(request: Request, session: Any, actor: Actor | None) -> dict[st
 
 @router.get("/login", response_class=HTMLResponse)
 def login_page(request: Request, next: str | None = None) -> Response:
-    return render(request, "login.html", {"next": _safe_next(next), "user": None,
-                                          "nav_items": [], "error": None})
+    return render(
+        request,
+        "login.html",
+        {"next": _safe_next(next), "user": None, "nav_items": [], "error": None},
+    )
 
 
 @router.post("/login", response_class=HTMLResponse)
@@ -52,8 +55,13 @@ def login(
     try:
         token = identity_views.login_token(request, session, username, password)
     except DomainError as error:
-        context = {"next": _safe_next(next), "user": None, "nav_items": [],
-                   "error": error.body(), "username": username}
+        context = {
+            "next": _safe_next(next),
+            "user": None,
+            "nav_items": [],
+            "error": error.body(),
+            "username": username,
+        }
         return render(request, "login.html", context, status_code=error.status)
     response = RedirectResponse(_safe_next(next), status_code=303)
     ttl = request.app.state.settings.auth.token_ttl_minutes * 60
@@ -83,15 +91,22 @@ def home_for(session: Any, actor: Actor) -> dict[str, Any]:
         department = identity_service.get_department_or_raise(session, actor.department_id)
         return {
             "home_title": f"{department.name} 工作台",
-            "panels": [{
-                "title": "本部门",
-                "items": [
-                    {"label": "部门", "value": department.name, "href": None},
-                    {"label": "简称", "value": department.short_name, "href": None},
-                    {"label": "岗位", "value": identity_service.role_label(
-                        actor.role.value if actor.role else None), "href": None},
-                ],
-            }],
+            "panels": [
+                {
+                    "title": "本部门",
+                    "items": [
+                        {"label": "部门", "value": department.name, "href": None},
+                        {"label": "简称", "value": department.short_name, "href": None},
+                        {
+                            "label": "岗位",
+                            "value": identity_service.role_label(
+                                actor.role.value if actor.role else None
+                            ),
+                            "href": None,
+                        },
+                    ],
+                }
+            ],
         }
     titles = {
         Role.admin: "系统管理",
@@ -109,5 +124,9 @@ def render_error(request: Request, status: int, body: dict[str, Any]) -> Respons
     if status == 401 and request.method == "GET" and not request.headers.get("hx-request"):
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
     template = "_error.html" if request.headers.get("hx-request") else "error.html"
-    return render(request, template, {"error": body, "status": status, "user": None,
-                                      "nav_items": []}, status_code=status)
+    return render(
+        request,
+        template,
+        {"error": body, "status": status, "user": None, "nav_items": []},
+        status_code=status,
+    )

@@ -50,7 +50,9 @@ def nav_items(request: Request, actor: Actor | None) -> list[dict[str, Any]]:
 def user_context(actor: Actor | None, role_label: str | None) -> dict[str, Any] | None:
     if actor is None:
         return None
-    label = role_label or {ActorKind.person: "居民", ActorKind.enterprise: "企业"}.get(actor.kind, "")
+    label = role_label or {ActorKind.person: "居民", ActorKind.enterprise: "企业"}.get(
+        actor.kind, ""
+    )
     return {"display_name": actor.name, "role_label": label, "kind": actor.kind.value}
 
 
