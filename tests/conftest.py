@@ -7,10 +7,11 @@ import base64
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, event, text
 from sqlalchemy.orm import Session
 
 from citybrain.app import create_app
@@ -19,7 +20,8 @@ from citybrain.core.crypto import PiiCipher
 from citybrain.core.db import get_session, make_engine
 from citybrain.models import Base
 
-DB_FIXTURES = {"engine", "session", "client", "db_url"}
+DB_FIXTURES = {"engine", "session", "client", "db_url", "reference_session", "city_session"}
+DEMO_SEED = 20201220
 TEST_PII_KEY = base64.b64encode(bytes(range(32))).decode()
 
 
@@ -59,12 +61,27 @@ def settings(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
 @pytest.fixture(scope="session")
 def engine(settings: Settings) -> Iterator[Engine]:
     engine = make_engine(settings.database_url)
+    if engine.dialect.name == "sqlite":
+        _let_sqlite_savepoints_work(engine)
     if engine.dialect.name == "postgresql":
         with engine.begin() as connection:
             connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
     Base.metadata.create_all(engine)
     yield engine
     engine.dispose()
+
+
+def _let_sqlite_savepoints_work(engine: Engine) -> None:
+    """pysqlite opens transactions lazily, so a route's commit inside the test's outer
+    transaction would really be written. SQLAlchemy's recipe: let it emit BEGIN itself."""
+
+    @event.listens_for(engine, "connect")
+    def _no_pysqlite_begin(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN")
 
 
 @pytest.fixture
@@ -82,6 +99,26 @@ def session(engine: Engine, settings: Settings) -> Iterator[Session]:
     session.close()
     outer.rollback()
     connection.close()
+
+
+@pytest.fixture
+def reference_session(session: Session) -> Iterator[Session]:
+    """The test session with the packaged divisions and streets, no boundaries."""
+    from citybrain.regions import service as regions_service
+    from citybrain.regions.index import invalidate_index
+
+    regions_service.load_reference(session)
+    yield session
+    invalidate_index()
+
+
+@pytest.fixture
+def city_session(reference_session: Session) -> Session:
+    """The test session with divisions, streets and the synthetic demo geometry."""
+    from citybrain.regions import service as regions_service
+
+    regions_service.load_synthetic_geometry(reference_session, seed=DEMO_SEED)
+    return reference_session
 
 
 @pytest.fixture

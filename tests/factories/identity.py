@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
+from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from citybrain.core import ids
@@ -70,3 +71,39 @@ def valid_id_number(n: int) -> str:
     from datetime import date
 
     return ids.make_id_number("410105", date(1990, 1, 1 + n % 28), n % 1000)
+
+
+def auth_headers(client: TestClient, account: Account, password: str = PASSWORD) -> dict[str, str]:
+    """A bearer header for ``account``, through the real login route."""
+    response = client.post(
+        "/api/v1/auth/token", data={"username": account.username, "password": password}
+    )
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+def make_resident(session: Session, n: int | None = None, **overrides: Any) -> Account:
+    """A resident with a valid, encrypted 身份证号 and a login."""
+    from citybrain.identity import service as identity_service
+
+    n = n if n is not None else next(_serial)
+    person = identity_service.build_person(
+        session,
+        name=overrides.pop("name", f"居民{n}"),
+        id_number=valid_id_number(n),
+        phone=f"138{n:08d}"[-11:],
+    )
+    session.add(person)
+    session.flush()
+    values: dict[str, Any] = {
+        "username": f"resident{n}x",
+        "display_name": ids.mask_name(person.name),
+        "password_hash": _PASSWORD_HASH,
+        "kind": ActorKind.person.value,
+        "person_id": person.id,
+    }
+    values.update(overrides)
+    account = Account(**values)
+    session.add(account)
+    session.flush()
+    return account

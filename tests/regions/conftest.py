@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from sqlalchemy.orm import Session
 
-from citybrain.regions import geometry, reference, service
-from citybrain.regions.index import invalidate_index
-
-SEED = 20201220
+from citybrain.regions import geometry, reference
+from tests.conftest import DEMO_SEED as SEED
 
 
 @pytest.fixture(scope="session")
@@ -25,15 +21,6 @@ def synthetic() -> geometry.SyntheticGeometry:
 
 
 @pytest.fixture
-def reference_session(session: Session) -> Iterator[Session]:
-    """The shared session with the packaged divisions and streets, no boundaries."""
-    service.load_reference(session)
-    yield session
-    invalidate_index()
-
-
-@pytest.fixture
-def loaded(reference_session: Session) -> Session:
+def loaded(city_session: Session) -> Session:
     """The shared session with divisions, streets and synthetic geometry (seed ``SEED``)."""
-    service.load_synthetic_geometry(reference_session, seed=SEED)
-    return reference_session
+    return city_session

@@ -60,6 +60,8 @@ class Actor:
     name: str
     role: Role | None = None
     department_id: int | None = None
+    person_id: int | None = None
+    enterprise_id: int | None = None
     scopes: frozenset[str] = field(default_factory=frozenset)
 
     @property

@@ -96,6 +96,8 @@ def actor_for(account: Account) -> Actor:
         name=account.display_name,
         role=Role(account.role) if account.role else None,
         department_id=account.department_id,
+        person_id=account.person_id,
+        enterprise_id=account.enterprise_id,
     )
 
 
