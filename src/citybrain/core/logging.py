@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Mapping, MutableMapping
 from typing import Any
 
 import structlog
@@ -20,7 +21,7 @@ def mask_text(text: str) -> str:
     return PHONE_IN_TEXT.sub(lambda m: mask_phone(m.group(1)), text)
 
 
-def _mask_event(_logger: Any, _method: str, event: dict[str, Any]) -> dict[str, Any]:
+def _mask_event(_logger: Any, _method: str, event: MutableMapping[str, Any]) -> Mapping[str, Any]:
     return {
         key: mask_text(value) if isinstance(value, str) else value for key, value in event.items()
     }

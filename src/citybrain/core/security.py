@@ -138,14 +138,13 @@ def issue_token(secret: str, *, subject: str, ttl: timedelta, claims: dict[str, 
 
 def decode_token(secret: str, token: str, *, now: datetime | None = None) -> dict[str, Any]:
     """The token's claims, or a 401 saying whether it expired or is invalid."""
-    options: dict[str, Any] = {"require": ["exp", "sub", "aud"]}
     try:
         return jwt.decode(
             token,
             secret,
             algorithms=[TOKEN_ALGORITHM],
             audience=TOKEN_AUDIENCE,
-            options=options,
+            options={"require": ["exp", "sub", "aud"]},
         )
     except jwt.ExpiredSignatureError:
         raise DomainError(

@@ -191,11 +191,18 @@ def _load_people(factory: sessionmaker[Session], settings: Settings, report: Pro
                     )
         done += len(batch)
         report("residents", done, total)
+    _load_enterprises(factory, settings, report, password_hash)
+
+
+def _load_enterprises(
+    factory: sessionmaker[Session], settings: Settings, report: Progress, password_hash: str
+) -> None:
+    codes = list(COUNTY_CODES)
     total = settings.demo.enterprises
     done = 0
     for batch in _batches(people.companies(settings.demo.seed, total, codes), BATCH):
         with factory() as session, transaction(session):
-            rows = [
+            companies = [
                 Enterprise(
                     name=c.name,
                     credit_code=c.credit_code,
@@ -204,7 +211,7 @@ def _load_people(factory: sessionmaker[Session], settings: Settings, report: Pro
                 )
                 for c in batch
             ]
-            session.add_all(rows)
+            session.add_all(companies)
             session.flush()
             if done == 0:
                 session.add_all(
@@ -215,7 +222,7 @@ def _load_people(factory: sessionmaker[Session], settings: Settings, report: Pro
                         kind=ActorKind.enterprise.value,
                         enterprise_id=company.id,
                     )
-                    for number, company in enumerate(rows[:ENTERPRISE_ACCOUNTS], start=1)
+                    for number, company in enumerate(companies[:ENTERPRISE_ACCOUNTS], start=1)
                 )
         done += len(batch)
         report("enterprises", done, total)

@@ -55,7 +55,7 @@ def login(
     try:
         token = identity_views.login_token(request, session, username, password)
     except DomainError as error:
-        context = {
+        context: dict[str, Any] = {
             "next": _safe_next(next),
             "user": None,
             "nav_items": [],
