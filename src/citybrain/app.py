@@ -9,6 +9,7 @@ from typing import Any
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
@@ -23,6 +24,7 @@ from citybrain.core.errors import DomainError
 from citybrain.core.metrics import HttpMetrics
 from citybrain.identity import views as identity_views
 from citybrain.portal import pages as portal_pages
+from citybrain.portal.rendering import VENDOR_VERSIONS
 from citybrain.regions import views as regions_views
 from citybrain.runtime import session_factory
 
@@ -45,6 +47,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="citybrain 城市大脑",
         version=__version__,
         description="一网通办 · 一网统管 · 一码通城 · 城市大脑 · 一端惠城",
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -63,6 +67,19 @@ def _mount_routes(app: FastAPI, metrics: HttpMetrics) -> None:
     app.include_router(identity_views.router)
     app.include_router(regions_views.router)
     app.include_router(portal_pages.router)
+
+    @app.get("/docs", include_in_schema=False)
+    def api_docs() -> Response:
+        """Swagger UI from the vendored copy: no CDN, no public validator."""
+        swagger = f"/static/vendor/swagger-ui-{VENDOR_VERSIONS['swagger_ui']}"
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url or "/openapi.json",
+            title="citybrain API 接口文档",
+            swagger_js_url=f"{swagger}/swagger-ui-bundle.js",
+            swagger_css_url=f"{swagger}/swagger-ui.css",
+            swagger_favicon_url="/static/img/logo.svg",
+            swagger_ui_parameters={"validatorUrl": None},
+        )
 
     @app.get("/healthz", tags=["operations"])
     def healthz(session: DbSession) -> dict[str, str]:

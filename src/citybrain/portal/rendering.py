@@ -15,9 +15,8 @@ from citybrain.core.security import Actor, ActorKind, Role
 PORTAL_DIR = Path(__file__).parent
 templates = Jinja2Templates(directory=PORTAL_DIR / "templates")
 _versions_file = PORTAL_DIR / "static" / "vendor" / "versions.json"
-templates.env.globals["vendor"] = (
-    json.loads(_versions_file.read_text()) if _versions_file.exists() else {}
-)
+VENDOR_VERSIONS: dict[str, str] = json.loads(_versions_file.read_text())
+templates.env.globals["vendor"] = VENDOR_VERSIONS
 
 
 def wants_html(request: Request) -> bool:

@@ -1,0 +1,48 @@
+"""Pages work offline: every script, style and image they load is served by us."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from citybrain.core.security import Role
+from tests.factories.identity import auth_headers, make_staff
+
+ASSET = re.compile(r"""(?:src|href)\s*=\s*["']([^"']+)["']""")
+SWAGGER_ASSET = re.compile(r"""(?:swagger_js_url|url|href|src)["']?\s*[:=]\s*["']([^"']+)["']""")
+
+
+def _assets(html: str) -> set[str]:
+    return set(ASSET.findall(html)) | set(SWAGGER_ASSET.findall(html))
+
+
+def _check_local(client: TestClient, html: str) -> None:
+    for url in _assets(html):
+        assert not re.match(r"^(https?:)?//", url), f"external URL {url}"
+        if url.startswith("/static/"):
+            assert client.get(url).status_code == 200, url
+
+
+def test_login_page_and_api_docs_load_nothing_from_outside(
+    client: TestClient, session: Session
+) -> None:
+    login = client.get("/login")
+    assert login.status_code == 200 and 'lang="zh-CN"' in login.text
+    _check_local(client, login.text)
+    docs = client.get("/docs")
+    assert docs.status_code == 200 and "/static/vendor/swagger-ui-" in docs.text
+    assert '"validatorUrl": null' in docs.text
+    _check_local(client, docs.text)
+    clerk = make_staff(session, Role.department_clerk)
+    home = client.get("/", headers={**auth_headers(client, clerk), "Accept": "text/html"})
+    assert home.status_code == 200
+    _check_local(client, home.text)
+
+
+def test_unknown_page_is_a_chinese_error_page_and_unknown_api_is_json(client: TestClient) -> None:
+    page = client.get("/no-such-page", headers={"Accept": "text/html"})
+    assert page.status_code == 404 and "text/html" in page.headers["content-type"]
+    api = client.get("/api/v1/no-such-thing")
+    assert api.status_code == 404 and api.json()["code"] == "http.not_found"
