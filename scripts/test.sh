@@ -24,7 +24,7 @@ fi
 .venv/bin/pip install --quiet --upgrade pip
 .venv/bin/pip install --quiet -e '.[test]'
 
-.venv/bin/ruff check src tests benchmarks
+[ -n "${CITYBRAIN_SKIP_LINT:-}" ] || .venv/bin/ruff check src tests benchmarks
 
 # A throwaway PostgreSQL cluster on loopback. PostgreSQL refuses to run as root,
 # so as root the cluster belongs to an unprivileged user.

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import re
+import uuid
+from collections.abc import Iterator
 
 import httpx
 import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
 from citybrain.config import Settings
+from citybrain.core.db import make_engine
 from citybrain.demo import loader, people
-from tests.live import LiveCity, run_cli
+from tests.live import LiveCity, run_cli, start_city, stop_city
 
 pytestmark = [pytest.mark.slow]
 
@@ -23,6 +28,37 @@ def demo_usernames() -> list[str]:
     return names
 
 
+@pytest.fixture(scope="module")
+def postgres_city(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveCity]:
+    """The demo city migrated, loaded and served on PostgreSQL (the ``--db`` server)."""
+    url = request.config.getoption("--db")
+    if not url or not str(url).startswith("postgresql"):
+        pytest.skip("needs --db postgresql://... (make test passes it on the second run)")
+    name = f"citybrain_demo_{uuid.uuid4().hex[:8]}"
+    admin = make_engine(str(url), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    city_url = make_url(str(url)).set(database=name).render_as_string(hide_password=False)
+    city = start_city(tmp_path_factory.mktemp("pgcity"), CITYBRAIN_DATABASE_URL=city_url)
+    yield city
+    stop_city(city)
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.mark.db
+def test_the_demo_city_serves_on_postgresql_and_every_login_works(postgres_city: LiveCity) -> None:
+    assert httpx.get(f"{postgres_city.base_url}/healthz").json()["status"] == "ok"
+    _every_login_works(postgres_city)
+    located = httpx.get(
+        f"{postgres_city.base_url}/api/v1/regions/locate", params={"lon": 113.62, "lat": 34.75}
+    )
+    assert located.status_code == 200 and located.json()["division_code"].startswith("4101")
+
+
 def test_health_and_metrics(demo_city: LiveCity) -> None:
     assert httpx.get(f"{demo_city.base_url}/healthz").json()["status"] == "ok"
     metrics = httpx.get(f"{demo_city.base_url}/metrics")
@@ -31,10 +67,14 @@ def test_health_and_metrics(demo_city: LiveCity) -> None:
 
 
 def test_every_demo_login_works(demo_city: LiveCity) -> None:
+    _every_login_works(demo_city)
+
+
+def _every_login_works(city: LiveCity) -> None:
     password = Settings().demo.password.get_secret_value()
     usernames = demo_usernames()
     assert len(usernames) >= 100
-    with httpx.Client(base_url=demo_city.base_url) as client:
+    with httpx.Client(base_url=city.base_url) as client:
         for username in usernames:
             token = client.post(
                 "/api/v1/auth/token", data={"username": username, "password": password}
