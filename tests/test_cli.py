@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+import shapely
 from sqlalchemy import text
 from typer.testing import CliRunner
 
@@ -86,3 +87,42 @@ def test_users_create_and_audit_verify_catches_tampering(env: dict[str, str]) ->
     tampered = runner.invoke(app, ["audit", "verify"], env=env)
     assert tampered.exit_code == 2
     assert json.loads(tampered.stdout)["first_bad_id"] == row_id
+
+
+def test_regions_load_takes_official_boundaries_in_gcj02(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    from citybrain.config import Settings
+    from citybrain.core import geo
+    from citybrain.regions import service as regions_service
+    from citybrain.runtime import session_factory
+
+    settings = Settings(
+        database_url=env["CITYBRAIN_DATABASE_URL"], data_dir=Path(env["CITYBRAIN_DATA_DIR"])
+    )
+    factory = session_factory(settings)
+    with factory() as session:
+        regions_service.load_reference(session)
+        session.commit()
+    # a small square around 二七广场, as a map provider (GCJ-02) would give it
+    corners = [(113.66, 34.75), (113.68, 34.75), (113.68, 34.77), (113.66, 34.77), (113.66, 34.75)]
+    ring = [list(geo.from_wgs84(lon, lat, "gcj02")) for lon, lat in corners]
+    feature = {
+        "type": "Feature",
+        "properties": {"code": "410103"},
+        "geometry": {"type": "Polygon", "coordinates": [ring]},
+    }
+    path = tmp_path / "erqi.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}))
+    result = runner.invoke(app, ["regions", "load", str(path), "--crs", "gcj02"], env=env)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["divisions"] == 1
+    with factory() as session:
+        division = regions_service.get_division_or_raise(session, code="410103")
+        assert not division.boundary_is_synthetic
+        bounds = shapely.from_wkt(division.boundary_wkt).bounds
+        assert bounds == pytest.approx((113.66, 34.75, 113.68, 34.77), abs=1e-6)
+    bad = tmp_path / "bad.geojson"
+    bad.write_text('{"type": "FeatureCollection", "features": [{"type": "Feature"}]}')
+    refused = runner.invoke(app, ["regions", "load", str(bad)], env=env)
+    assert refused.exit_code == 1 and "regions.invalid_geojson" in refused.output

@@ -34,10 +34,12 @@ demo_app = typer.Typer(help="The Zhengzhou demo city.", no_args_is_help=True)
 users_app = typer.Typer(help="Staff accounts.", no_args_is_help=True)
 calendar_app = typer.Typer(help="Working-day calendar.", no_args_is_help=True)
 audit_app = typer.Typer(help="Audit trail.", no_args_is_help=True)
+regions_app = typer.Typer(help="Divisions, streets and grid cells.", no_args_is_help=True)
 app.add_typer(demo_app, name="demo")
 app.add_typer(users_app, name="users")
 app.add_typer(calendar_app, name="calendar")
 app.add_typer(audit_app, name="audit")
+app.add_typer(regions_app, name="regions")
 
 err = Console(stderr=True)
 out = Console()
@@ -215,6 +217,41 @@ def calendar_show(
     for day in sorted([*holidays, *extra]):
         table.add_row(day.isoformat(), "调休上班 workday" if day in extra else "放假 holiday")
     out.print(table)
+
+
+@regions_app.command("load")
+def regions_load(
+    file: Annotated[Path, typer.Argument(help="GeoJSON FeatureCollection of official boundaries.")],
+    crs: Annotated[
+        str, typer.Option(help="Coordinates of the file: wgs84, gcj02 or bd09.")
+    ] = "wgs84",
+) -> None:
+    """Load the city's official district or street boundaries (replacing the synthetic ones)."""
+    from citybrain.regions import service as regions_service
+
+    factory = session_factory(_settings())
+    try:
+        with factory() as session, transaction(session):
+            counts = regions_service.load_boundaries_geojson(session, path=file, crs=crs)
+            audit.record(
+                session,
+                OPERATOR,
+                "regions.boundaries_loaded",
+                entity_type="boundaries",
+                entity_id=file.name,
+                detail={"divisions": counts.divisions, "streets": counts.streets, "crs": crs},
+            )
+    except DomainError as error:
+        _fail(error)
+    typer.echo(
+        json.dumps(
+            {
+                "divisions": counts.divisions,
+                "streets": counts.streets,
+                "grid_cells_removed": counts.grid_cells_removed,
+            }
+        )
+    )
 
 
 @audit_app.command("verify")
