@@ -23,6 +23,7 @@ from citybrain.core.db import DbSession, make_engine
 from citybrain.core.errors import DomainError
 from citybrain.core.metrics import HttpMetrics
 from citybrain.identity import views as identity_views
+from citybrain.notifications import views as notifications_views
 from citybrain.portal import pages as portal_pages
 from citybrain.portal.rendering import VENDOR_VERSIONS
 from citybrain.regions import views as regions_views
@@ -65,6 +66,7 @@ def _mount_routes(app: FastAPI, metrics: HttpMetrics) -> None:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(identity_views.auth_router)
     app.include_router(identity_views.router)
+    app.include_router(notifications_views.router)
     app.include_router(regions_views.router)
     app.include_router(portal_pages.router)
 

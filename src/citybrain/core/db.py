@@ -7,7 +7,7 @@ its outbox row land together or not at all.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -114,7 +114,7 @@ def transaction(session: Session) -> Iterator[Session]:
         raise
 
 
-def get_session(request: Request) -> Iterator[Session]:
+def get_session(request: Request) -> Generator[Session, None, None]:
     """Yield a session for one request; anything uncommitted is discarded."""
     session: Session = request.app.state.sessionmaker()
     try:

@@ -8,12 +8,13 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from citybrain.core.db import DbSession
+from citybrain.core.db import DbSession, transaction
 from citybrain.core.errors import DomainError
 from citybrain.core.security import Actor, ActorKind, Role
 from citybrain.identity import service as identity_service
 from citybrain.identity import views as identity_views
 from citybrain.identity.dependencies import TOKEN_COOKIE, OptionalActor
+from citybrain.notifications import service as notifications_service
 from citybrain.portal.rendering import nav_items, render, user_context, wants_html
 
 router = APIRouter(include_in_schema=False)
@@ -32,7 +33,12 @@ def page_context(request: Request, session: Any, actor: Actor | None) -> dict[st
     role_label = None
     if actor is not None and actor.role is not None:
         role_label = identity_service.role_label(actor.role.value)
-    return {"user": user_context(actor, role_label), "nav_items": nav_items(request, actor)}
+    user = user_context(actor, role_label)
+    if user is not None and actor is not None and actor.kind is not ActorKind.api_key:
+        latest = notifications_service.list_for(session, actor=actor, limit=1)
+        user["unread"] = notifications_service.unread_count(session, actor=actor)
+        user["last_notice_id"] = latest[0].id if latest else 0
+    return {"user": user, "nav_items": nav_items(request, actor)}
 
 
 @router.get("/login", response_class=HTMLResponse)
@@ -83,6 +89,24 @@ def home(request: Request, session: DbSession, actor: OptionalActor) -> Response
     context = page_context(request, session, actor)
     context.update(home_for(session, actor))
     return render(request, "home.html", context)
+
+
+@router.get("/notifications", response_class=HTMLResponse)
+def notifications_page(request: Request, session: DbSession, actor: OptionalActor) -> Response:
+    if actor is None:
+        return RedirectResponse("/login?next=/notifications", status_code=303)
+    context = page_context(request, session, actor)
+    context["notices"] = notifications_service.list_for(session, actor=actor, limit=100)
+    return render(request, "notifications.html", context)
+
+
+@router.post("/notifications/read-all")
+def notifications_read_all(request: Request, session: DbSession, actor: OptionalActor) -> Response:
+    if actor is None:
+        return RedirectResponse("/login?next=/notifications", status_code=303)
+    with transaction(session):
+        notifications_service.mark_all_read(session, actor=actor)
+    return RedirectResponse("/notifications", status_code=303)
 
 
 def home_for(session: Any, actor: Actor) -> dict[str, Any]:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
@@ -17,6 +19,15 @@ templates = Jinja2Templates(directory=PORTAL_DIR / "templates")
 _versions_file = PORTAL_DIR / "static" / "vendor" / "versions.json"
 VENDOR_VERSIONS: dict[str, str] = json.loads(_versions_file.read_text())
 templates.env.globals["vendor"] = VENDOR_VERSIONS
+CITY_ZONE = ZoneInfo("Asia/Shanghai")
+
+
+def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A stored UTC time as the city's wall-clock time."""
+    return value.astimezone(CITY_ZONE).strftime(fmt) if value else ""
+
+
+templates.env.filters["local_time"] = local_time
 
 
 def wants_html(request: Request) -> bool:

@@ -3,7 +3,9 @@
    1. English on/off: adds or removes class "hide-en" on <html>; remembered in localStorage.
    2. htmx: sends the CSRF token (from <meta name="csrf-token">) as X-CSRF-Token.
    3. htmx errors: 4xx/5xx answers (422 is swapped normally, see htmx-config in base.html)
-      show their ".error-panel" in #flash; network failures show a message there. */
+      show their ".error-panel" in #flash; network failures show a message there.
+   4. Live notices: an EventSource on the bell's stream bumps the unread count, shows the
+      notice in #flash and fires a "citybrain:notice" event that pages may listen to. */
 (function () {
   "use strict";
 
@@ -95,9 +97,51 @@
   document.addEventListener("htmx:sendError", networkError);
   document.addEventListener("htmx:timeout", networkError);
 
-  if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", setupLangToggle);
-  } else {
+  function noticeNode(notice) {
+    var box = document.createElement("div");
+    box.className = "flash flash--info notice-toast";
+    var link = document.createElement("a");
+    link.href = notice.link || "/notifications";
+    link.className = "flash__message";
+    link.textContent = notice.title;
+    box.appendChild(link);
+    if (notice.title_en) {
+      var en = document.createElement("p");
+      en.className = "en flash__message-en";
+      en.lang = "en";
+      en.textContent = notice.title_en;
+      box.appendChild(en);
+    }
+    return box;
+  }
+
+  // 4. Live notices: new ones arrive as server-sent events, without reloading.
+  function setupNotices() {
+    var bell = document.getElementById("notice-bell");
+    var count = document.getElementById("notice-count");
+    if (!bell || !count || !window.EventSource) { return; }
+    var url = bell.getAttribute("data-stream") + "?after_id=" + (bell.getAttribute("data-last-id") || "0");
+    var source = new EventSource(url);
+    source.addEventListener("notice", function (evt) {
+      var notice = JSON.parse(evt.data);
+      var unread = (parseInt(count.textContent, 10) || 0) + 1;
+      count.textContent = String(unread);
+      count.setAttribute("aria-label", "未读 " + unread);
+      bell.classList.add("notice-bell--new");
+      var region = flashRegion();
+      if (region) { region.appendChild(noticeNode(notice)); }
+      document.dispatchEvent(new CustomEvent("citybrain:notice", { detail: notice }));
+    });
+  }
+
+  function setup() {
     setupLangToggle();
+    setupNotices();
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", setup);
+  } else {
+    setup();
   }
 })();
