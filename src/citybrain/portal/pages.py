@@ -6,7 +6,7 @@ from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
 from citybrain.core.db import DbSession, transaction
 from citybrain.core.errors import DomainError
@@ -15,7 +15,9 @@ from citybrain.identity import service as identity_service
 from citybrain.identity import views as identity_views
 from citybrain.identity.dependencies import TOKEN_COOKIE, OptionalActor
 from citybrain.notifications import service as notifications_service
-from citybrain.portal.rendering import nav_items, render, user_context, wants_html
+from citybrain.portal.rendering import PORTAL_DIR, nav_items, render, user_context, wants_html
+
+STATIC_DIR = PORTAL_DIR / "static"
 
 router = APIRouter(include_in_schema=False)
 
@@ -39,6 +41,21 @@ def page_context(request: Request, session: Any, actor: Actor | None) -> dict[st
         user["unread"] = notifications_service.unread_count(session, actor=actor)
         user["last_notice_id"] = latest[0].id if latest else 0
     return {"user": user, "nav_items": nav_items(request, actor)}
+
+
+@router.get("/sw.js")
+def service_worker() -> Response:
+    """The service worker, served from the root so it may control every page."""
+    return FileResponse(
+        STATIC_DIR / "sw.js",
+        media_type="text/javascript",
+        headers={"Service-Worker-Allowed": "/", "Cache-Control": "no-cache"},
+    )
+
+
+@router.get("/offline", response_class=HTMLResponse)
+def offline(request: Request) -> Response:
+    return render(request, "offline.html", {"user": None, "nav_items": []})
 
 
 @router.get("/login", response_class=HTMLResponse)

@@ -134,9 +134,17 @@
     });
   }
 
+  // 5. Installable, and usable on a slow or lost connection (static/sw.js).
+  function registerServiceWorker() {
+    if ("serviceWorker" in navigator && window.isSecureContext) {
+      navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(function () { /* optional */ });
+    }
+  }
+
   function setup() {
     setupLangToggle();
     setupNotices();
+    registerServiceWorker();
   }
 
   if (document.readyState === "loading") {
