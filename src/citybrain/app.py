@@ -16,18 +16,27 @@ from sqlalchemy import text
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from citybrain import __version__
+from citybrain.brain import notify as brain_notify
+from citybrain.brain import views as brain_views
+from citybrain.citycode import views as citycode_views
 from citybrain.config import Settings
 from citybrain.core import logging as core_logging
 from citybrain.core.crypto import load_token_secret
 from citybrain.core.db import DbSession, make_engine
 from citybrain.core.errors import DomainError
 from citybrain.core.metrics import HttpMetrics
+from citybrain.governance import open311 as governance_open311
+from citybrain.governance import views as governance_views
 from citybrain.identity import views as identity_views
 from citybrain.notifications import views as notifications_views
+from citybrain.portal import citycode as citycode_pages
+from citybrain.portal import governance as portal_governance
 from citybrain.portal import pages as portal_pages
+from citybrain.portal import servicehub as servicehub_pages
 from citybrain.portal.rendering import VENDOR_VERSIONS
 from citybrain.regions import views as regions_views
 from citybrain.runtime import session_factory
+from citybrain.servicehub import views as servicehub_views
 
 STATIC_DIR = Path(__file__).parent / "portal" / "static"
 log = structlog.get_logger("citybrain.app")
@@ -58,6 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     metrics = HttpMetrics()
     app.middleware("http")(metrics.middleware)
     _mount_routes(app, metrics)
+    brain_notify.install(app)
     _install_error_handlers(app)
     return app
 
@@ -68,7 +78,15 @@ def _mount_routes(app: FastAPI, metrics: HttpMetrics) -> None:
     app.include_router(identity_views.router)
     app.include_router(notifications_views.router)
     app.include_router(regions_views.router)
+    app.include_router(brain_views.router)
+    app.include_router(governance_views.router)
+    app.include_router(governance_open311.router)
+    app.include_router(portal_governance.router)
+    app.include_router(servicehub_views.router)
+    app.include_router(citycode_views.router)
     app.include_router(portal_pages.router)
+    app.include_router(servicehub_pages.router)
+    app.include_router(citycode_pages.router)
 
     @app.get("/docs", include_in_schema=False)
     def api_docs() -> Response:

@@ -1,4 +1,5 @@
-"""The ``citybrain`` command: serve, migrate, demo, users, calendar, audit."""
+"""The ``citybrain`` command: serve, migrate, demo, users, calendar, audit, regions and the
+pillars' own sub-commands (services, cases, code, brain)."""
 
 from __future__ import annotations
 
@@ -20,12 +21,17 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from citybrain.brain.cli import app as brain_app
+from citybrain.brain.cli import feeds_command as brain_feeds_command
+from citybrain.citycode.cli import app as code_app
 from citybrain.config import Settings
 from citybrain.core import audit, migrate, outbox, workdays
 from citybrain.core.db import transaction
 from citybrain.core.errors import DomainError
 from citybrain.core.security import OPERATOR, SYSTEM, Role
+from citybrain.governance.cli import app as cases_app
 from citybrain.runtime import session_factory
+from citybrain.servicehub.cli import app as services_app
 
 app = typer.Typer(
     help="citybrain：城市数字政府平台 / a city's digital government.", no_args_is_help=True
@@ -40,6 +46,10 @@ app.add_typer(users_app, name="users")
 app.add_typer(calendar_app, name="calendar")
 app.add_typer(audit_app, name="audit")
 app.add_typer(regions_app, name="regions")
+app.add_typer(brain_app, name="brain")
+app.add_typer(code_app, name="code")
+app.add_typer(services_app, name="services")
+app.add_typer(cases_app, name="cases")
 
 err = Console(stderr=True)
 out = Console()
@@ -117,6 +127,10 @@ def demo_load() -> None:
         err.print(f"demo city loaded in {seconds:.1f} s")
     else:
         err.print("demo city already loaded; nothing to do")
+
+
+# ``citybrain demo feeds``: the brain's simulated sensors, where operators look for the demo.
+demo_app.command("feeds")(brain_feeds_command)
 
 
 @users_app.command("create")

@@ -8,6 +8,8 @@ from pathlib import Path
 from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from citybrain.citycode.settings import CitycodeSettings
+
 
 class AuthSettings(BaseModel):
     """Identity and access."""
@@ -68,6 +70,7 @@ class Settings(BaseSettings):
     auth: AuthSettings = Field(default_factory=AuthSettings)
     calendar: CalendarSettings = Field(default_factory=CalendarSettings)
     demo: DemoSettings = Field(default_factory=DemoSettings)
+    citycode: CitycodeSettings = Field(default_factory=CitycodeSettings)
 
     @property
     def is_sqlite(self) -> bool:

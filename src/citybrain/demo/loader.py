@@ -13,14 +13,18 @@ from typing import TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from citybrain.brain import demo as brain_demo
+from citybrain.citycode import demo as citycode_demo
 from citybrain.config import Settings
 from citybrain.core import audit, ids
 from citybrain.core.db import transaction
 from citybrain.core.security import SYSTEM, ActorKind, Role, hash_password
 from citybrain.demo import people
+from citybrain.governance import demo as governance_demo
 from citybrain.identity import service as identity_service
 from citybrain.identity.models import Account, Department, Enterprise
 from citybrain.regions import service as regions_service
+from citybrain.servicehub import demo as servicehub_demo
 
 CITY_CODE = "410100"
 BATCH = 1_000
@@ -101,6 +105,18 @@ def load(
         _load_staff(session, settings, departments)
         report("departments", 1, 1)
     _load_people(factory, settings, report)
+    with factory() as session, transaction(session):
+        governance_demo.load(session, seed=settings.demo.seed)
+        report("governance", 1, 1)
+    with factory() as session, transaction(session):
+        servicehub_demo.load(session)
+        report("servicehub", 1, 1)
+    with factory() as session, transaction(session):
+        citycode_demo.load(session)
+        report("citycode", 1, 1)
+    with factory() as session, transaction(session):
+        brain_demo.load(session, seed=settings.demo.seed)
+        report("brain", 1, 1)
     with factory() as session, transaction(session):
         audit.record(
             session,

@@ -39,10 +39,29 @@ def wants_html(request: Request) -> bool:
     return "text/html" in accept or request.headers.get("hx-request") == "true"
 
 
+CITYCODE_STAFF = {Role.checkpoint_operator, Role.health_authority}
 NAV: list[tuple[str, str, str, set[Role] | None]] = [
     # href, label, English label, roles that see it (None: every signed-in person)
     ("/", "首页", "Home", None),
     ("/docs", "接口文档", "API docs", {Role.admin}),
+    ("/services", "一网通办", "Services", None),
+    ("/services/applications", "我的办件", "My applications", None),
+    ("/services/inbox", "办件收件箱", "Inbox", {Role.department_clerk, Role.department_head}),
+    ("/services/admin/catalog", "事项目录", "Service catalog", {Role.admin}),
+    ("/citycode", "一码通城", "City code", None),
+    ("/citycode/checkpoint", "卡口核验", "Checkpoint", CITYCODE_STAFF),
+    ("/citycode/venues", "场所码", "Venues", CITYCODE_STAFF),
+    ("/citycode/console", "卫健控制台", "Health console", {Role.health_authority}),
+    ("/governance/report", "随手拍", "Report a problem", None),
+    ("/governance/intake", "12345受理", "Hotline intake", {Role.call_centre_agent}),
+    (
+        "/governance/inbox",
+        "案件收件箱",
+        "Case inbox",
+        {Role.department_clerk, Role.department_head, Role.command_centre_operator},
+    ),
+    ("/governance/grid", "网格巡查", "Grid patrol", {Role.grid_worker}),
+    ("/governance/map", "在办案件地图", "Case map", {Role.command_centre_operator}),
 ]
 
 
