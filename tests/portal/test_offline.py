@@ -46,3 +46,13 @@ def test_unknown_page_is_a_chinese_error_page_and_unknown_api_is_json(client: Te
     assert page.status_code == 404 and "text/html" in page.headers["content-type"]
     api = client.get("/api/v1/no-such-thing")
     assert api.status_code == 404 and api.json()["code"] == "http.not_found"
+
+
+def test_home_offers_the_pages_of_the_role(client: TestClient, session: Session) -> None:
+    from tests.factories.identity import make_resident
+
+    resident = make_resident(session)
+    home = client.get("/", headers={**auth_headers(client, resident), "Accept": "text/html"})
+    assert home.status_code == 200
+    assert "常用入口" in home.text and 'href="/services"' in home.text
+    assert 'href="/governance/intake"' not in home.text  # a hotline page, not a resident's

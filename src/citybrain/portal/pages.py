@@ -105,6 +105,13 @@ def home(request: Request, session: DbSession, actor: OptionalActor) -> Response
         return RedirectResponse("/login", status_code=303)
     context = page_context(request, session, actor)
     context.update(home_for(session, actor))
+    shortcuts = [
+        {"label": item["label"], "value": item["label_en"], "href": item["href"]}
+        for item in context["nav_items"]
+        if item["href"] != "/"
+    ]
+    if shortcuts:
+        context["panels"].append({"title": "常用入口", "title_en": "Start here", "items": shortcuts})
     return render(request, "home.html", context)
 
 
