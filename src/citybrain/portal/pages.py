@@ -111,7 +111,9 @@ def home(request: Request, session: DbSession, actor: OptionalActor) -> Response
         if item["href"] != "/"
     ]
     if shortcuts:
-        context["panels"].append({"title": "常用入口", "title_en": "Start here", "items": shortcuts})
+        context["panels"].append(
+            {"title": "常用入口", "title_en": "Start here", "items": shortcuts}
+        )
     return render(request, "home.html", context)
 
 
