@@ -321,3 +321,42 @@ def test_sensor_alarm_is_idempotent(gov_session: Session) -> None:
     again = make_case(gov_session, channel="sensor", external_id="wl-0007-20261123")
     assert first.id == again.id
     assert gov_session.scalars(select(CaseReporter).where(CaseReporter.case_id == first.id)).all()
+
+
+def test_residents_who_reported_are_told_live_in_the_app(
+    gov_session: Session, point: tuple[float, float]
+) -> None:
+    from citybrain.identity import service as identity_service
+    from citybrain.notifications import service as notifications_service
+    from tests.factories.identity import make_resident
+
+    residents = [make_resident(gov_session) for _ in range(2)]
+    first = intake.intake(
+        gov_session,
+        report=report(
+            channel="app",
+            lon=point[0],
+            lat=point[1],
+            reporter=intake.Reporter(account_id=residents[0].id, person_id=residents[0].person_id),
+        ),
+        actor=identity_service.actor_for(residents[0]),
+    ).case
+    near = geo.metres_to_degrees(15, 0, lat=point[1])
+    intake.intake(
+        gov_session,
+        report=report(
+            channel="app",
+            lon=point[0] + near[0],
+            lat=point[1],
+            description="这个垃圾箱满了，垃圾溢出来了，没人清理",
+            reporter=intake.Reporter(account_id=residents[1].id, person_id=residents[1].person_id),
+        ),
+        actor=identity_service.actor_for(residents[1]),
+    )
+    lifecycle.apply(gov_session, case_id=first.id, action=Action.claim, actor=SYSTEM)
+    for resident in residents:
+        notices = notifications_service.list_for(
+            gov_session, actor=identity_service.actor_for(resident), limit=5
+        )
+        assert notices and notices[0].link == f"/governance/cases/{first.id}"
+        assert notices[0].title.startswith(f"案件 #{first.id}")

@@ -14,6 +14,7 @@ from citybrain.core.security import Actor, ActorKind, Role
 from citybrain.core.workdays import calendar_for
 from citybrain.identity import service as identity_service
 from citybrain.identity.models import Enterprise
+from citybrain.notifications import service as notifications_service
 from citybrain.servicehub import applications, bundles, licences, workflow
 from citybrain.servicehub.models import ApplicationTask
 from tests.factories.servicehub import (
@@ -124,6 +125,27 @@ def test_full_lifecycle_issues_licences_and_completes(hub: Session) -> None:
     assert all(licences.signature_ok(hub, lic) for lic in held)
     trail = audit.entries_for(hub, entity_type="servicehub_application", entity_id=application.id)
     assert [e.action for e in trail][-1] == "servicehub.application_completed"
+    notices = [m.title for m in notifications_service.list_for(hub, actor=actor, limit=20)]
+    assert notices[0] == f"办件 {application.number} 已办结，请查收结果"
+    assert sum("已受理" in t for t in notices) == 3 and sum("已准予" in t for t in notices) == 3
+
+
+def test_a_correction_notice_reaches_the_applicant_with_every_material(hub: Session) -> None:
+    actor, _, application = _restaurant(hub)
+    task = application.tasks[0]
+    clerk = _clerk(hub, task)
+    applications.take_step(hub, actor=clerk, task_id=task.id, action="accept", today=MONDAY)
+    applications.take_step(
+        hub,
+        actor=clerk,
+        task_id=task.id,
+        action="request_correction",
+        materials=["营业场所平面图", "健康证明"],
+        today=MONDAY,
+    )
+    latest = notifications_service.list_for(hub, actor=actor, limit=1)[0]
+    assert "需要补正材料：营业场所平面图、健康证明" in latest.title
+    assert latest.link == f"/services/applications/{application.id}"
 
 
 def test_out_of_order_step_is_409_and_other_department_is_403(hub: Session) -> None:

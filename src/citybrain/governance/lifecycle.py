@@ -29,6 +29,7 @@ from citybrain.governance.events import (
 )
 from citybrain.governance.models import Case, CaseReporter, CaseTransition, Notification
 from citybrain.identity import service as identity_service
+from citybrain.notifications import service as notifications_service
 
 Action = rules.Action
 Status = rules.CaseStatus
@@ -56,11 +57,31 @@ def _authorise(case: Case, action: Action, actor: Actor) -> None:
 
 
 def _notify(session: Session, case: Case, message: str) -> None:
-    reporters = session.scalars(select(CaseReporter.id).where(CaseReporter.case_id == case.id))
+    """Tell every reporter: kept on the case, and live in the app for those with a login."""
+    reporters = session.execute(
+        select(CaseReporter.id, CaseReporter.person_id, CaseReporter.account_id).where(
+            CaseReporter.case_id == case.id
+        )
+    ).all()
     session.add_all(
         Notification(case_id=case.id, reporter_id=rid, status=case.status, message=message[:300])
-        for rid in reporters
+        for rid, _person, _account in reporters
     )
+    told: set[tuple[int | None, int | None]] = set()
+    for _rid, person_id, account_id in reporters:
+        recipient = (person_id, None if person_id else account_id)
+        if recipient in told or recipient == (None, None):
+            continue
+        told.add(recipient)
+        notifications_service.send(
+            session,
+            topic="governance.case",
+            title=f"案件 #{case.id}：{message}"[:200],
+            title_en=f"Case #{case.id}: {case.status}",
+            link=f"/governance/cases/{case.id}",
+            person_id=recipient[0],
+            account_id=recipient[1],
+        )
 
 
 def _record(

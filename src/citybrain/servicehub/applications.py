@@ -25,6 +25,7 @@ from citybrain.core.outbox import emit
 from citybrain.core.security import Actor, ActorKind, Role
 from citybrain.core.workdays import WorkCalendar, calendar_for
 from citybrain.identity import service as identity_service
+from citybrain.notifications import service as notifications_service
 from citybrain.servicehub import bundles as bundle_service
 from citybrain.servicehub import licences as licence_service
 from citybrain.servicehub import rules, workflow
@@ -334,8 +335,45 @@ def take_step(
         session,
         TaskStepTaken(task.application_id, task.id, task.department_id, action, task.status),
     )
+    _tell_applicant(session, task, action)
     _settle(session, actor, task.application)
     return task
+
+
+# What the applicant is told after a clerk's step: (Chinese, English); None says nothing.
+STEP_NOTICES: dict[str, tuple[str, str] | None] = {
+    "accepted": ("「{item}」已受理", "Accepted: {item}"),
+    "refused": ("「{item}」不予受理：{reason}", "Not accepted: {item}"),
+    "correcting": ("「{item}」需要补正材料：{materials}", "Correction needed: {item}"),
+    "suspended": ("「{item}」进入特别程序，期限暂停", "Special procedure, clock paused: {item}"),
+    "granted": ("「{item}」已准予", "Granted: {item}"),
+    "denied": ("「{item}」不予许可：{reason}", "Refused: {item}"),
+}
+
+
+def _notify(session: Session, application: Application, title: str, title_en: str) -> None:
+    notifications_service.send(
+        session,
+        topic="servicehub.application",
+        title=title,
+        title_en=title_en,
+        link=f"/services/applications/{application.id}",
+        person_id=application.person_id if application.enterprise_id is None else None,
+        enterprise_id=application.enterprise_id,
+    )
+
+
+def _tell_applicant(session: Session, task: ApplicationTask, action: str) -> None:
+    """Tell the applicant (person or enterprise) what changed, in the same transaction."""
+    notice = STEP_NOTICES.get(task.status) if action != "review" else None
+    if notice is None:
+        return
+    values = {
+        "item": task.item.name,
+        "reason": task.reason,
+        "materials": "、".join(task.correction_materials or []),
+    }
+    _notify(session, task.application, notice[0].format(**values), notice[1].format(**values))
 
 
 def _need_reason(reason: str) -> None:
@@ -383,6 +421,12 @@ def _settle(session: Session, actor: Actor, application: Application) -> None:
         if application.status != "completed":
             application.status, application.completed_at = "completed", utcnow()
             emit(session, ApplicationCompleted(application.id, "completed"))
+            _notify(
+                session,
+                application,
+                f"办件 {application.number} 已办结，请查收结果",
+                f"Application {application.number} is complete",
+            )
             audit.record(
                 session,
                 actor,
