@@ -138,6 +138,16 @@ def _install_error_handlers(app: FastAPI) -> None:
         }
         return _error_response(request, 422, body)
 
+    @app.exception_handler(OverflowError)
+    async def on_out_of_range(request: Request, exc: OverflowError) -> Response:
+        # Only input can get here: a date before year 1 in UTC, a duration of ten thousand years.
+        body = {
+            "code": "request.value_out_of_range",
+            "message": "请求中的日期、时长或数值超出可处理的范围",
+            "message_en": "A date, duration or number in the request is out of range",
+        }
+        return _error_response(request, 422, body)
+
     @app.exception_handler(StarletteHTTPException)
     async def on_http_error(request: Request, exc: StarletteHTTPException) -> Response:
         code, message, message_en = HTTP_CODES.get(

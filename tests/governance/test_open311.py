@@ -174,3 +174,40 @@ def test_list_filters_are_checked(client: TestClient) -> None:
     assert client.get(f"{BASE}/requests/999999.json").status_code == 404
     assert client.get(f"{BASE}/requests/abc.xml").status_code == 404
     assert client.get(f"{BASE}/requests.json", params={"status": ""}).status_code == 200
+
+
+def test_the_public_feed_keeps_appeals_private_and_locations_coarse(
+    client: TestClient, gov_session: Session, point: tuple[float, float]
+) -> None:
+    from tests.factories.governance import make_case
+
+    appeal = make_case(
+        gov_session,
+        channel="hotline",
+        lon=point[0] + 0.000123,
+        lat=point[1] + 0.000456,
+        description="楼上装修噪音太大，我住3单元502，电话13812345678",
+        address="金水区某小区3单元502",
+    )
+    gov_session.commit()
+    entry = client.get(f"{BASE}/requests/{appeal.id}.json").json()[0]
+    assert entry["description"] == "" and entry["address"] == ""
+    assert entry["lat"] == round(appeal.lat, 3) and entry["long"] == round(appeal.lon, 3)
+    assert "13812345678" not in appeal.description  # masked before it was stored
+
+
+def test_only_a_machine_names_its_alarm_id(client: TestClient, gov_session: Session) -> None:
+    from tests.factories.identity import make_resident
+
+    resident = make_resident(gov_session)
+    headers = auth_headers(client, resident)
+    body = {
+        "description": "路灯不亮了，晚上很黑",
+        "lon": 113.62,
+        "lat": 34.75,
+        "external_id": "wl-0007-20261123",
+    }
+    first = client.post("/api/v1/governance/cases", json=body, headers=headers)
+    assert first.status_code in (200, 201), first.text
+    stored = gov_session.get(Case, first.json()["case"]["id"])
+    assert stored is not None and stored.external_id is None

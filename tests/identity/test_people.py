@@ -28,8 +28,17 @@ def test_register_and_find_a_person(client: TestClient, session: Session) -> Non
     assert body["id_number_masked"] == "1101**********002X"
     assert body["phone_masked"] == "138****5678"
     assert ID_NUMBER not in created.text and "13812345678" not in created.text
-    found = client.get("/api/v1/people", params={"id_number": ID_NUMBER.lower()}, headers=headers)
+    found = client.post(
+        "/api/v1/people/search", json={"id_number": ID_NUMBER.lower()}, headers=headers
+    )
     assert found.status_code == 200 and found.json()["id"] == body["id"]
+    looked_up = session.scalar(
+        select(func.count(AuditEntry.id)).where(
+            AuditEntry.action == "identity.person_looked_up",
+            AuditEntry.entity_id == str(body["id"]),
+        )
+    )
+    assert looked_up == 1
     stored = session.get(Person, body["id"])
     assert stored is not None and ID_NUMBER.encode() not in stored.id_number_ciphertext
     audited = session.scalar(

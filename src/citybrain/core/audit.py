@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from citybrain.core.db import serialize_writers, utcnow
+from citybrain.core.logging import mask_text
 from citybrain.core.models import AuditEntry
 from citybrain.core.security import Actor
 
@@ -57,7 +58,7 @@ def record(
         action=action,
         entity_type=entity_type,
         entity_id=str(entity_id),
-        reason=reason,
+        reason=mask_text(reason),
         detail=detail or {},
         prev_hash="",
         row_hash="",

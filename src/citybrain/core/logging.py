@@ -12,13 +12,13 @@ import structlog
 from citybrain.core.ids import mask_id_number, mask_phone
 
 ID_NUMBER_IN_TEXT = re.compile(r"(?<!\d)(\d{17}[\dXx])(?!\d)")
-PHONE_IN_TEXT = re.compile(r"(?<!\d)(1[3-9]\d{9})(?!\d)")
+PHONE_IN_TEXT = re.compile(r"(?<!\d)(?:\+?86[\s-]?)?(1[3-9]\d)[\s-]?(\d{4})[\s-]?(\d{4})(?!\d)")
 
 
 def mask_text(text: str) -> str:
     """Mask every 身份证号 and mobile number found in ``text``."""
     text = ID_NUMBER_IN_TEXT.sub(lambda m: mask_id_number(m.group(1)), text)
-    return PHONE_IN_TEXT.sub(lambda m: mask_phone(m.group(1)), text)
+    return PHONE_IN_TEXT.sub(lambda m: mask_phone("".join(m.groups())), text)
 
 
 def _mask_event(_logger: Any, _method: str, event: MutableMapping[str, Any]) -> Mapping[str, Any]:

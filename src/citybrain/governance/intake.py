@@ -21,6 +21,7 @@ from citybrain.core import audit, geo, ids, outbox
 from citybrain.core.crypto import cipher_of
 from citybrain.core.db import utcnow
 from citybrain.core.errors import DomainError
+from citybrain.core.logging import mask_text
 from citybrain.core.security import SYSTEM, Actor, ActorKind, Role
 from citybrain.governance import classify, dedupe, gazetteer, lifecycle, rules
 from citybrain.governance.events import CaseAccepted
@@ -209,8 +210,8 @@ def intake(
         channel=report.channel,
         external_id=report.external_id,
         status=rules.CaseStatus.accepted.value,
-        description=report.description.strip(),
-        address=report.address.strip()[:200],
+        description=mask_text(report.description.strip()),
+        address=mask_text(report.address.strip())[:200],
         media_url=report.media_url[:500],
         accepted_at=now,
         updated_at=now,

@@ -203,28 +203,39 @@ def status_notes(case: Case) -> str:
     return note
 
 
+# The public feed shows where a problem is to about 100 m, never a doorstep; the words of
+# a 12345 appeal or of a resident's report stay with the departments.
+PUBLIC_COORDINATE_DECIMALS = 3
+PRIVATE_TEXT_CHANNELS = {"hotline", "app"}
+
+
 def request_entry(case: Case, agencies: dict[int, str]) -> dict[str, Any]:
     category = rules.categories().get(case.category_code or "")
     closed = rules.CaseStatus(case.status) in rules.FINAL_STATUSES
+    private = case.channel in PRIVATE_TEXT_CHANNELS or case.category_code == rules.GENERAL_APPEAL
     return {
         "service_request_id": str(case.id),
         "status": "closed" if closed else "open",
         "status_notes": status_notes(case),
         "service_name": category.name if category else "",
         "service_code": case.category_code or "",
-        "description": mask_text(case.description),
+        "description": "" if private else mask_text(case.description),
         "agency_responsible": agencies.get(case.department_id or 0, ""),
         "service_notice": "",
         "requested_datetime": _iso(case.accepted_at),
         "updated_datetime": _iso(case.closed_at if closed and case.closed_at else case.updated_at),
         "expected_datetime": _iso(case.due_at),
-        "address": mask_text(case.address),
+        "address": "" if private else mask_text(case.address),
         "address_id": "",
         "zipcode": "",
-        "lat": case.lat,
-        "long": case.lon,
+        "lat": _coarse(case.lat),
+        "long": _coarse(case.lon),
         "media_url": case.media_url,
     }
+
+
+def _coarse(value: float | None) -> float | None:
+    return None if value is None else round(value, PUBLIC_COORDINATE_DECIMALS)
 
 
 def _agencies(session: Session, cases: list[Case]) -> dict[int, str]:

@@ -53,11 +53,20 @@ def clocks(session: Session, cases: list[Case], now: datetime | None = None) -> 
     return {c.id: clock_of(calendar, c, now) for c in cases}
 
 
+# Staff who work across departments' cases; checkpoint and health staff do not.
+CASE_WIDE_ROLES = {
+    Role.admin,
+    Role.call_centre_agent,
+    Role.command_centre_operator,
+    Role.grid_worker,
+}
+
+
 def can_see(actor: Actor, case: Case, reporter_accounts: set[int]) -> bool:
     if actor.kind is ActorKind.staff:
         if actor.role in (Role.department_clerk, Role.department_head):
             return case.department_id == actor.department_id
-        return True
+        return actor.role in CASE_WIDE_ROLES
     if actor.kind in (ActorKind.person, ActorKind.enterprise):
         return actor.id.isdigit() and int(actor.id) in reporter_accounts
     return actor.kind is ActorKind.system

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Query, UploadFile
 
+from citybrain.core import audit
 from citybrain.core.db import DbSession, transaction, utcnow
 from citybrain.core.errors import DomainError
 from citybrain.core.schemas import IdPath
@@ -92,7 +93,11 @@ def create_case(body: schemas.CaseIn, session: DbSession, actor: CurrentActor) -
         lat=body.lat,
         crs=body.crs,
         address=body.address,
-        external_id=body.external_id,
+        # Only a machine names its own alarm id, namespaced by its key, so nobody else can
+        # read another's case or pre-empt a sensor's alarm by guessing the id.
+        external_id=f"key{actor.id}:{body.external_id}"
+        if body.external_id and actor.kind is ActorKind.api_key
+        else None,
         reporter=intake.Reporter(
             account_id=account_id if actor.kind is not ActorKind.staff else None,
             person_id=person_id,
@@ -129,6 +134,14 @@ def add_photo(
         )
         session.add(row)
         session.flush()
+        audit.record(
+            session,
+            actor,
+            "governance.photo_added",
+            entity_type="governance_case",
+            entity_id=case.id,
+            detail={"photo_id": row.id, "purpose": purpose},
+        )
         return {"photo_id": row.id}
 
 

@@ -44,6 +44,10 @@ class PersonIn(Schema):
     division_code: str | None = Field(None, max_length=6)
 
 
+class PersonSearchIn(Schema):
+    id_number: str = Field(min_length=1, max_length=32, description="身份证号")
+
+
 class PersonOut(Schema):
     id: int
     name: str

@@ -232,6 +232,9 @@ def find_person_by_id_number(session: Session, *, actor: Actor, id_number: str) 
     person = session.scalar(select(Person).where(Person.id_number_index == index))
     if person is None:
         raise not_found("identity.unknown_person", "该人员", "Person")
+    audit.record(
+        session, actor, "identity.person_looked_up", entity_type="person", entity_id=person.id
+    )
     return person
 
 

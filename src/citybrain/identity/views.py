@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.security import OAuth2PasswordRequestForm
 
 from citybrain.core.db import DbSession, transaction
@@ -107,14 +107,15 @@ def register_person(
     return schemas.PersonOut.model_validate(person)
 
 
-@router.get("/people", response_model=schemas.PersonOut)
+@router.post("/people/search", response_model=schemas.PersonOut)
 def find_person(
-    session: DbSession,
-    actor: StaffActor,
-    id_number: Annotated[str, Query(min_length=1, max_length=32, description="身份证号")],
+    body: schemas.PersonSearchIn, session: DbSession, actor: StaffActor
 ) -> schemas.PersonOut:
-    """Find a person by 身份证号 through the blind index."""
-    person = identity_service.find_person_by_id_number(session, actor=actor, id_number=id_number)
+    """Find a person by 身份证号 through the blind index (in the body: never in a URL)."""
+    with transaction(session):
+        person = identity_service.find_person_by_id_number(
+            session, actor=actor, id_number=body.id_number
+        )
     return schemas.PersonOut.model_validate(person)
 
 
