@@ -13,6 +13,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
+from sqlalchemy.exc import StatementError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from citybrain import __version__
@@ -41,6 +42,11 @@ from citybrain.servicehub import views as servicehub_views
 STATIC_DIR = Path(__file__).parent / "portal" / "static"
 log = structlog.get_logger("citybrain.app")
 
+OUT_OF_RANGE = {
+    "code": "request.value_out_of_range",
+    "message": "请求中的日期、时长或数值超出可处理的范围",
+    "message_en": "A date, duration or number in the request is out of range",
+}
 HTTP_CODES: dict[int, tuple[str, str, str]] = {
     404: ("http.not_found", "页面或资源不存在", "Not found"),
     405: ("http.method_not_allowed", "不支持该请求方法", "Method not allowed"),
@@ -141,12 +147,14 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(OverflowError)
     async def on_out_of_range(request: Request, exc: OverflowError) -> Response:
         # Only input can get here: a date before year 1 in UTC, a duration of ten thousand years.
-        body = {
-            "code": "request.value_out_of_range",
-            "message": "请求中的日期、时长或数值超出可处理的范围",
-            "message_en": "A date, duration or number in the request is out of range",
-        }
-        return _error_response(request, 422, body)
+        return _error_response(request, 422, OUT_OF_RANGE)
+
+    @app.exception_handler(StatementError)
+    async def on_statement_error(request: Request, exc: StatementError) -> Response:
+        # The same, caught while binding a query parameter (SQLAlchemy wraps it).
+        if isinstance(exc.orig, OverflowError):
+            return _error_response(request, 422, OUT_OF_RANGE)
+        return _bug(request, exc)
 
     @app.exception_handler(StarletteHTTPException)
     async def on_http_error(request: Request, exc: StarletteHTTPException) -> Response:
@@ -162,11 +170,16 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def on_bug(request: Request, exc: Exception) -> Response:
-        request_id = uuid.uuid4().hex[:12]
-        log.exception("unhandled error", request_id=request_id, path=request.url.path)
-        body = {
-            "code": "internal",
-            "message": f"系统内部错误，请联系管理员（编号 {request_id}）",
-            "message_en": f"Internal error; please report reference {request_id}",
-        }
-        return _error_response(request, 500, body)
+        return _bug(request, exc)
+
+
+def _bug(request: Request, exc: Exception) -> Response:
+    """A defect, not bad input: logged with a reference the person can quote."""
+    request_id = uuid.uuid4().hex[:12]
+    log.error("unhandled error", request_id=request_id, path=request.url.path, exc_info=exc)
+    body = {
+        "code": "internal",
+        "message": f"系统内部错误，请联系管理员（编号 {request_id}）",
+        "message_en": f"Internal error; please report reference {request_id}",
+    }
+    return _error_response(request, 500, body)

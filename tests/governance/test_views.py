@@ -156,3 +156,17 @@ def test_indicators_and_escalation_routes(client: TestClient, gov_session: Sessi
     assert client.post("/api/v1/governance/escalations/run", headers=command).status_code == 200
     clerk = auth_headers(client, make_staff(gov_session, Role.department_clerk))
     assert client.post("/api/v1/governance/escalations/run", headers=clerk).status_code == 403
+
+
+def test_a_date_out_of_range_is_422_not_500(client: TestClient, gov_session: Session) -> None:
+    from citybrain.core.security import Role
+    from tests.factories.identity import auth_headers, make_staff
+
+    operator = make_staff(gov_session, Role.command_centre_operator)
+    response = client.get(
+        "/api/v1/governance/indicators",
+        params={"start": "0001-01-01T00:00:00+08:00", "end": "2026-01-01T00:00:00+08:00"},
+        headers=auth_headers(client, operator),
+    )
+    assert response.status_code == 422
+    assert response.json()["code"] == "request.value_out_of_range"
