@@ -272,3 +272,20 @@ def test_retention_deletes_old_scans(city_session: Session, official) -> None:  
         scans.purge_scans(s, actor=official, retention_days=29)
     assert too_long.value.code == "citycode.bad_retention"
     assert scans.purge_scans(s, actor=official, retention_days=12, at=now) == 3
+
+
+def test_a_device_key_scans_only_at_its_own_venue(city_session: Session, official) -> None:  # type: ignore[no-untyped-def]
+    from citybrain.core.errors import DomainError
+    from citybrain.core.security import Actor, ActorKind
+
+    s = city_session
+    gate = make_venue(s, official, kind="public_place")
+    other = make_venue(s, official, kind="public_place")
+    code, _, _ = status.issue_code(s, actor=resident_actor(s))
+    device = Actor(
+        kind=ActorKind.api_key, id="1", name="闸机", scopes=frozenset({f"citycode:scan:{gate.id}"})
+    )
+    assert venues.check_at_door(s, actor=device, venue_id=gate.id, code=code).outcome == "pass"
+    with pytest.raises(DomainError) as caught:
+        venues.check_at_door(s, actor=device, venue_id=other.id, code=code)
+    assert (caught.value.status, caught.value.code) == (403, "citycode.key_not_for_venue")

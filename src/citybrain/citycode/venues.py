@@ -229,12 +229,25 @@ def _record_scan(
     return scan
 
 
+def _require_key_for_venue(actor: Actor, venue_id: int) -> None:
+    """A device key scans at its own venue only (scope ``citycode:scan:<venue id>``), so a
+    key from one door cannot write presence at another and mislead tracing."""
+    if {"*", "citycode:scan:*", f"citycode:scan:{venue_id}"} & actor.scopes:
+        return
+    raise DomainError(
+        "citycode.key_not_for_venue",
+        "该设备密钥不属于此场所",
+        "This device key is not for this venue",
+        status=403,
+    )
+
+
 def check_at_door(
     session: Session, *, actor: Actor, venue_id: int, code: str, at: datetime | None = None
 ) -> DoorResult:
     """The venue's device scans a person's code: verify, apply the policy, record, audit."""
     if actor.kind is ActorKind.api_key:
-        actor.require_scope("citycode:scan")
+        _require_key_for_venue(actor, venue_id)
     else:
         actor.require_role(*MANAGERS)
     venue = get_venue_or_raise(session, venue_id)
