@@ -55,6 +55,8 @@ def settings(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
         data_dir=data_dir,
         pii_key=TEST_PII_KEY,
         secret_key="test-secret-key-for-tokens-only-in-tests",
+        # The per-test session is rolled back; a worker with its own sessions would race it.
+        background_workers=False,
     )
 
 

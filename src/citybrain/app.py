@@ -73,7 +73,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     metrics = HttpMetrics()
     app.middleware("http")(metrics.middleware)
     _mount_routes(app, metrics)
-    brain_notify.install(app)
+    if settings.background_workers:
+        brain_notify.install(app)
     _install_error_handlers(app)
     return app
 

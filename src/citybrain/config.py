@@ -67,6 +67,11 @@ class Settings(BaseSettings):
         None, description="File holding the personal-data key (overrides data_dir/pii.key)."
     )
     log_level: str = Field("INFO", description="Log level.")
+    background_workers: bool = Field(
+        True,
+        description="Run the in-process workers (the brain's notification delivery and "
+        "alert-to-case rounds) in the web server.",
+    )
     auth: AuthSettings = Field(default_factory=AuthSettings)
     calendar: CalendarSettings = Field(default_factory=CalendarSettings)
     demo: DemoSettings = Field(default_factory=DemoSettings)
