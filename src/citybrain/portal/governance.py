@@ -32,14 +32,11 @@ from citybrain.identity.dependencies import CurrentActor, StaffActor
 from citybrain.portal.pages import page_context
 from citybrain.portal.rendering import render
 from citybrain.regions import service as regions_service
+from citybrain.regions.models import COUNTY_LEVELS
 
 router = APIRouter(include_in_schema=False)
 
 ASSET: Final = Path(__file__).parent / "templates" / "governance" / "governance.js"
-DISTRICTS: Final = (
-    "410102", "410103", "410104", "410105", "410106", "410108",
-    "410122", "410181", "410182", "410183", "410184", "410185",
-)  # fmt: skip
 CLOCK_LABELS: Final = {
     "normal": "正常 On time",
     "warning": "即将到期 Due soon",
@@ -60,6 +57,11 @@ ACTION_LABELS: Final = {
     "verify_fail": "核查不通过·返工 Check failed",
     "rate": "回访评价 Rate",
 }
+
+
+def _districts(session: Any) -> list[str]:
+    """The city's county-level divisions, whose boundaries the map draws."""
+    return [d.code for d in regions_service.list_divisions(session) if d.level in COUNTY_LEVELS]
 
 
 def _ctx(request: Request, session: Any, actor: Actor | None, **extra: Any) -> dict[str, Any]:
@@ -165,7 +167,9 @@ def report_page(request: Request, session: DbSession, actor: CurrentActor) -> Re
     return render(
         request,
         "governance/report.html",
-        _ctx(request, session, actor, cases=_my_cases(session, actor), districts=DISTRICTS),
+        _ctx(
+            request, session, actor, cases=_my_cases(session, actor), districts=_districts(session)
+        ),
     )
 
 
@@ -191,7 +195,7 @@ async def submit_report(request: Request, session: DbSession, actor: CurrentActo
         flashes = [{"kind": "error", "message": error.message, "message_en": error.message_en}]
         status = error.status
     template = "governance/grid.html" if channel == "grid" else "governance/report.html"
-    extra: dict[str, Any] = {"cases": _my_cases(session, actor), "districts": DISTRICTS}
+    extra: dict[str, Any] = {"cases": _my_cases(session, actor), "districts": _districts(session)}
     if channel == "grid":
         extra = _grid_context(session)
     return render(
@@ -346,7 +350,7 @@ def _grid_context(session: Any) -> dict[str, Any]:
     waiting, _ = service.list_cases(
         session, actor=_SYSTEM_READER, status=rules.CaseStatus.handled.value, limit=50
     )
-    return {"to_check": _rows(session, waiting), "districts": DISTRICTS}
+    return {"to_check": _rows(session, waiting), "districts": _districts(session)}
 
 
 _SYSTEM_READER: Final = Actor(kind=ActorKind.system, id="grid-page", name="网格页面")
@@ -381,5 +385,5 @@ def command_map(request: Request, session: DbSession, actor: StaffActor) -> Resp
     return render(
         request,
         "governance/map.html",
-        _ctx(request, session, actor, table=table, districts=DISTRICTS),
+        _ctx(request, session, actor, table=table, districts=_districts(session)),
     )
