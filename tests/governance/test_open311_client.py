@@ -1,8 +1,16 @@
-"""An independent Open311 client against a running server, in JSON and XML.
+"""Independent Open311 clients against a running server, in JSON and XML.
 
-``georeport`` (PyPI, Apache-2.0, not written for this project) reads services,
-service definitions and requests. It has no call for discovery or POST, so those go
-through ``requests`` and ``xmltodict`` as any client would, following the spec.
+Two clients from PyPI, neither written for this project:
+
+- ``georeport`` (Apache-2.0) reads services, service definitions and requests in both
+  formats;
+- ``civicbot`` (MIT) posts a request the way it files one in a real city: it fetches
+  the service list and the service definition first and checks its form against them,
+  then POSTs, then reads the token and the request back.
+
+No Python 3 client reads the discovery document (``three`` and ``open311`` do, but are
+Python 2 code that no longer imports), so discovery is read with ``requests`` and
+``xmltodict`` exactly as the spec describes it.
 """
 
 from __future__ import annotations
@@ -12,6 +20,8 @@ from typing import Any
 import pytest
 import requests
 import xmltodict
+from civicbot.open311 import Open311Client
+from civicbot.registry import Endpoint
 from georeport import GeoReport
 
 from citybrain.config import Settings
@@ -72,26 +82,30 @@ def test_independent_client_reads_and_posts(small_city: LiveCity) -> None:
         f"{root}/requests.json", data={"service_code": "C0305", "lat": lat, "long": lon}, timeout=10
     )
     assert refused.status_code == 403
-    posted = requests.post(
-        f"{root}/requests.xml",
-        data={
-            "api_key": key,
-            "service_code": "C0305",
-            "lat": lat,
-            "long": lon,
-            "attribute[condition]": "damaged",
-            "description": "垃圾箱被撞坏了，垃圾撒了一地",
-        },
-        timeout=10,
+    endpoint = Endpoint(id="zhengzhou-demo", name="郑州 demo", base_url=root, write=True)
+    filer = Open311Client(endpoint, fmt="json")
+    filed = filer.create_request(
+        "C0305",
+        dry_run=False,
+        confirm="SEND",
+        api_key=key,
+        validate_remote=True,
+        lat=lat,
+        lng=lon,
+        attributes={"condition": "damaged"},
+        description="垃圾箱被撞坏了，垃圾撒了一地",
     )
-    assert posted.status_code == 200, posted.text
-    request_id = xmltodict.parse(posted.content)["service_requests"]["request"][
-        "service_request_id"
-    ]
+    receipt = filed.response[0]
+    request_id = receipt.get("service_request_id")
+    if request_id is None:
+        request_id = filer.get_token(receipt["token"])[0]["service_request_id"]
     for fmt in ("json", "xml"):
         one = GeoReport(root, output_format=fmt).get_service_request(request_id)
         assert one["service_code"] == "C0305" and one["status"] == "open"
         assert one["agency_responsible"] == "郑州市城市管理局"
+    assert filer.get_request(request_id)["description"].endswith("垃圾箱被撞坏了，垃圾撒了一地")
+    if "token" in receipt:
+        assert filer.get_token(receipt["token"])[0]["service_request_id"] == request_id
 
     token = requests.post(
         f"{small_city.base_url}/api/v1/auth/token",
