@@ -170,3 +170,24 @@ def test_a_date_out_of_range_is_422_not_500(client: TestClient, gov_session: Ses
     )
     assert response.status_code == 422
     assert response.json()["code"] == "request.value_out_of_range"
+
+
+def test_department_staff_read_only_their_own_departments_indicators(
+    client: TestClient, gov_session: Session
+) -> None:
+    clerk = make_staff(gov_session, Role.department_clerk)
+    other = make_staff(gov_session, Role.department_clerk)
+    period = {"start": "2026-11-01T00:00:00+08:00", "end": "2026-12-01T00:00:00+08:00"}
+    headers = auth_headers(client, clerk)
+    own = client.get(
+        "/api/v1/governance/indicators",
+        params={**period, "department_id": clerk.department_id},
+        headers=headers,
+    )
+    assert own.status_code == 200
+    foreign = client.get(
+        "/api/v1/governance/indicators",
+        params={**period, "department_id": other.department_id},
+        headers=headers,
+    )
+    assert foreign.status_code == 403 and foreign.json()["code"] == "auth.other_department"

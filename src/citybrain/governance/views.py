@@ -269,6 +269,11 @@ def get_indicators(
         raise DomainError(
             "governance.bad_period", "结束时间须晚于开始时间", "end must be after start", status=422
         )
+    if actor.role in (Role.department_clerk, Role.department_head):
+        # A department's staff evaluate their own department, not their neighbours'.
+        if department_id is not None:
+            actor.require_department(department_id)
+        department_id = actor.department_id
     rates = service.indicators(
         session,
         start=start,

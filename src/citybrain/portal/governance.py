@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any, Final
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -69,7 +68,6 @@ def _ctx(request: Request, session: Any, actor: Actor | None, **extra: Any) -> d
     context.update(
         clock_labels=CLOCK_LABELS,
         action_labels=ACTION_LABELS,
-        tz=ZoneInfo("Asia/Shanghai"),
         **extra,
     )
     return context
