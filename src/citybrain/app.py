@@ -9,7 +9,6 @@ from typing import Any
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
@@ -30,11 +29,11 @@ from citybrain.governance import open311 as governance_open311
 from citybrain.governance import views as governance_views
 from citybrain.identity import views as identity_views
 from citybrain.notifications import views as notifications_views
+from citybrain.portal import apidocs as portal_apidocs
 from citybrain.portal import citycode as citycode_pages
 from citybrain.portal import governance as portal_governance
 from citybrain.portal import pages as portal_pages
 from citybrain.portal import servicehub as servicehub_pages
-from citybrain.portal.rendering import VENDOR_VERSIONS
 from citybrain.regions import views as regions_views
 from citybrain.runtime import session_factory
 from citybrain.servicehub import views as servicehub_views
@@ -92,21 +91,9 @@ def _mount_routes(app: FastAPI, metrics: HttpMetrics) -> None:
     app.include_router(servicehub_views.router)
     app.include_router(citycode_views.router)
     app.include_router(portal_pages.router)
+    app.include_router(portal_apidocs.router)
     app.include_router(servicehub_pages.router)
     app.include_router(citycode_pages.router)
-
-    @app.get("/docs", include_in_schema=False)
-    def api_docs() -> Response:
-        """Swagger UI from the vendored copy: no CDN, no public validator."""
-        swagger = f"/static/vendor/swagger-ui-{VENDOR_VERSIONS['swagger_ui']}"
-        return get_swagger_ui_html(
-            openapi_url=app.openapi_url or "/openapi.json",
-            title="citybrain API 接口文档",
-            swagger_js_url=f"{swagger}/swagger-ui-bundle.js",
-            swagger_css_url=f"{swagger}/swagger-ui.css",
-            swagger_favicon_url="/static/img/logo.svg",
-            swagger_ui_parameters={"validatorUrl": None},
-        )
 
     @app.get("/healthz", tags=["operations"])
     def healthz(session: DbSession) -> dict[str, str]:
