@@ -30,7 +30,8 @@ def test_browse_catalog_and_bundles(hub: Session, client: TestClient) -> None:
     page = client.get("/api/v1/servicehub/items", params={"q": "食品经营许可", "limit": 5}).json()
     assert page["total"] >= 4 and page["items"][0]["department_name"] == "郑州市市场监督管理局"
     listed = client.get("/api/v1/servicehub/bundles").json()
-    assert len(listed) == 37 and any(b["name"] == "开办餐饮店" for b in listed)
+    assert len(listed) == 300 and any(b["name"] == "开办餐饮店" for b in listed)
+    assert sum(b["generated"] for b in listed) == 263 and all(b["limit_days"] >= 0 for b in listed)
     assert client.get("/api/v1/servicehub/items/999999").status_code == 404
 
 

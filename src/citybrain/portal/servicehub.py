@@ -16,7 +16,7 @@ from citybrain.core.workdays import calendar_for
 from citybrain.identity.dependencies import CurrentActor, OptionalActor, StaffActor
 from citybrain.portal.pages import page_context
 from citybrain.portal.rendering import render
-from citybrain.servicehub import applications, bundles, catalog, licences, metrics, reads
+from citybrain.servicehub import applications, bundles, catalog, licences, metrics, reads, reports
 from citybrain.servicehub.views import MAX_IMPORT_BYTES
 
 router = APIRouter(include_in_schema=False)
@@ -43,6 +43,13 @@ MATERIAL_LABELS = {
     "uploaded": "已上传 Uploaded",
     "deferred": "容缺后补 May follow later",
     "optional": "非必要 Optional",
+}
+REDUCTION_LABELS = {
+    "applications": "申请 Applications",
+    "steps": "环节 Steps",
+    "materials": "材料 Materials",
+    "days": "时限（工作日） Days",
+    "trips": "跑动 Trips",
 }
 CLOCK_LABELS = {
     "not_started": "未起算 Not started",
@@ -75,6 +82,7 @@ def services(
     """The catalog and the one-thing bundles."""
     audience = "企业" if actor is not None and actor.kind is ActorKind.enterprise else None
     total, items = catalog.list_items(session, query=q, app_only=True, limit=30)
+    listed = bundles.list_bundles(session, audience=audience)
     return render(
         request,
         "servicehub/services.html",
@@ -85,7 +93,8 @@ def services(
             q=q,
             total=total,
             items=items,
-            bundles=bundles.list_bundles(session, audience=audience),
+            bundles=listed,
+            generated={b.id for b in listed if bundles.is_generated(b)},
         ),
     )
 
@@ -223,7 +232,34 @@ def inbox(request: Request, session: DbSession, actor: StaffActor) -> Response:
             session, actor=actor, department_id=actor.department_id
         )
     return render(
-        request, "servicehub/inbox.html", _ctx(request, session, actor, rows=rows, metrics=figures)
+        request,
+        "servicehub/inbox.html",
+        _ctx(
+            request,
+            session,
+            actor,
+            rows=rows,
+            metrics=figures,
+            city_report=metrics.may_see_city_report(session, actor),
+        ),
+    )
+
+
+@router.get("/services/reports", response_class=HTMLResponse)
+def reports_page(request: Request, session: DbSession, actor: StaffActor) -> Response:
+    """四减 across all bundles and every department's figures (heads, data bureau, 政务办)."""
+    departments = metrics.all_department_metrics(session, actor=actor)
+    return render(
+        request,
+        "servicehub/reports.html",
+        _ctx(
+            request,
+            session,
+            actor,
+            departments=departments,
+            reductions=reports.city_reductions(session),
+            measures=REDUCTION_LABELS,
+        ),
     )
 
 

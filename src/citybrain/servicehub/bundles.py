@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -17,9 +17,16 @@ from citybrain.servicehub import rules
 from citybrain.servicehub.models import Bundle, BundleMember, Licence, ServiceItem
 from citybrain.servicehub.schemas import BundlePlan, PlanMaterial, PlanMember, Reductions
 
+GENERATED_PREFIX = "G"  # code prefix of generated demo bundles (demo_bundles.py)
+STEPS_PER_APPLICATION = 2  # apply, collect the result
+
 
 def list_bundles(session: Session, *, audience: str | None = None) -> list[Bundle]:
-    statement = select(Bundle).options(selectinload(Bundle.members)).order_by(Bundle.id)
+    statement = (
+        select(Bundle)
+        .options(selectinload(Bundle.members).selectinload(BundleMember.item))
+        .order_by(Bundle.id)
+    )
     if audience:
         statement = statement.where(Bundle.audience == audience)
     return list(session.scalars(statement))
@@ -148,8 +155,59 @@ def plan(
         session, person_id=person_id, enterprise_id=enterprise_id, on=today
     )
     departments = {d.id: d.name for d in identity_service.list_departments(session)}
-    chosen_ids = {m.item_id for m in members}
     items: list[ServiceItem] = [m.item for m in members]
+    materials = plan_materials(items, held)
+    fields = rules.merge_fields([item.form_fields for item in items])
+    durations, requires = graph(members)
+    limit = rules.longest_path(durations, requires)
+    return BundlePlan(
+        bundle_id=bundle.id,
+        name=bundle.name,
+        questions=bundle.questions,
+        answers=answers,
+        lead_department_id=bundle.lead_department_id,
+        departments=sorted({departments.get(i.department_id, "") for i in items}),
+        members=[
+            PlanMember(
+                item_id=m.item_id,
+                name=m.item.name,
+                department_id=m.item.department_id,
+                department_name=departments.get(m.item.department_id, ""),
+                promised_days=m.item.promised_days,
+                requires=requires[m.item_id],
+            )
+            for m in members
+        ],
+        form_schema=rules.json_schema(fields),
+        prefill=_prefill(session, fields, person_id, enterprise_id, held),
+        materials=list(materials.values()),
+        limit_days=limit,
+        reductions=reductions(items, materials.values(), limit_days=limit),
+    )
+
+
+def graph(members: Sequence[BundleMember]) -> tuple[dict[int, int], dict[int, list[int]]]:
+    """Promised days per member item and what each waits for, among these members."""
+    chosen = {m.item_id for m in members}
+    durations = {m.item_id: m.item.promised_days for m in members}
+    requires = {m.item_id: [r for r in m.requires if r in chosen] for m in members}
+    return durations, requires
+
+
+def limit_days(bundle: Bundle) -> int:
+    """The bundle's limit with every member chosen: the longest path through its graph."""
+    return rules.longest_path(*graph(bundle.members))
+
+
+def is_generated(bundle: Bundle) -> bool:
+    """A generated demo bundle (code G…), not one modelled on a published bundle."""
+    return bundle.code.startswith(GENERATED_PREFIX)
+
+
+def plan_materials(
+    items: Sequence[ServiceItem], held: Mapping[str, Licence]
+) -> dict[str, PlanMaterial]:
+    """The members' materials de-duplicated, each with how it is satisfied."""
     materials: dict[str, PlanMaterial] = {}
     for item in items:
         for material in item.materials:
@@ -175,48 +233,32 @@ def plan(
                 licence_name=rules.LICENCE_TYPES[licence.type_code][0] if licence else "",
                 items=[item.name],
             )
-    fields = rules.merge_fields([item.form_fields for item in items])
-    durations = {m.item_id: m.item.promised_days for m in members}
-    requires = {m.item_id: [r for r in m.requires if r in chosen_ids] for m in members}
-    limit = rules.longest_path(durations, requires)
-    separately = {
-        "applications": len(items),
-        "steps": 2 * len(items),
-        "materials": sum(len(item.materials) for item in items),
-        "days": sum(durations.values()),
-        "trips": sum(item.visits + (0 if item.online_level >= 2 else 1) for item in items),
-    }
-    needed = [m for m in materials.values() if m.status in ("needed", "deferred")]
-    bundled = {
-        "applications": 1,
-        "steps": 2,
-        "materials": len(needed),
-        "days": limit,
-        "trips": max((item.visits for item in items), default=0),
-    }
-    return BundlePlan(
-        bundle_id=bundle.id,
-        name=bundle.name,
-        questions=bundle.questions,
-        answers=answers,
-        lead_department_id=bundle.lead_department_id,
-        departments=sorted({departments.get(i.department_id, "") for i in items}),
-        members=[
-            PlanMember(
-                item_id=m.item_id,
-                name=m.item.name,
-                department_id=m.item.department_id,
-                department_name=departments.get(m.item.department_id, ""),
-                promised_days=m.item.promised_days,
-                requires=requires[m.item_id],
-            )
-            for m in members
-        ],
-        form_schema=rules.json_schema(fields),
-        prefill=_prefill(session, fields, person_id, enterprise_id, held),
-        materials=list(materials.values()),
-        limit_days=limit,
-        reductions=Reductions(separately=separately, bundled=bundled),
+    return materials
+
+
+def reductions(
+    items: Sequence[ServiceItem], materials: Iterable[PlanMaterial], *, limit_days: int
+) -> Reductions:
+    """四减: applications, steps, materials, days and trips, separately versus bundled."""
+    needed = [m for m in materials if m.status in ("needed", "deferred")]
+    return Reductions(
+        separately={
+            "applications": len(items),
+            "steps": STEPS_PER_APPLICATION * len(items),
+            "materials": sum(len(item.materials) for item in items),
+            "days": sum(item.promised_days for item in items),
+            "trips": sum(
+                item.visits + (0 if item.online_level >= rules.ONLINE_FROM_LEVEL else 1)
+                for item in items
+            ),
+        },
+        bundled={
+            "applications": 1,
+            "steps": STEPS_PER_APPLICATION,
+            "materials": len(needed),
+            "days": limit_days,
+            "trips": max((item.visits for item in items), default=0),
+        },
     )
 
 

@@ -2,7 +2,8 @@
 
 223 items come from ``data/service_items.csv`` (high-frequency items with their legal
 limits); the rest are generated per department from a few common item kinds, every
-one passing the consistency rules. Bundles come from ``data/bundles.json``.
+one passing the consistency rules. Bundles come from ``data/bundles.json`` (modelled on
+published ones) and ``demo_bundles`` (generated up to 300).
 """
 
 from __future__ import annotations
@@ -19,12 +20,13 @@ from sqlalchemy.orm import Session
 from citybrain.core.security import SYSTEM, Actor, Role
 from citybrain.identity import service as identity_service
 from citybrain.identity.models import Department
-from citybrain.servicehub import catalog, construction, licences, rules
+from citybrain.servicehub import catalog, construction, demo_bundles, licences, rules
 from citybrain.servicehub.models import Bundle, BundleMember, ServiceItem
 from citybrain.servicehub.schemas import ItemIn
 
 DEMO_ITEMS = 544
 DEMO_APP_ITEMS = 475
+DEMO_BUNDLES = 300  # hand-modelled (data/bundles.json, 1+X) plus generated
 # 1+X: catering premises from this floor area also need the fire-safety inspection.
 FIRE_CHECK_FLOOR_M2 = 300
 LOADER = Actor(kind=SYSTEM.kind, id="demo", name="演示数据", role=Role.admin)
@@ -51,6 +53,8 @@ LICENCE_BY_NAME: tuple[tuple[str, str], ...] = (
     ("结婚登记", "marriage_certificate"),
     ("出生医学证明", "birth_certificate"),
 )
+# Registrations (设立登记) that do not create a business, so issue no business licence.
+NOT_A_BUSINESS = ("股权出质",)
 FIELDS: dict[str, dict[str, Any]] = {
     "applicant_name": {"title": "申请人姓名", "title_en": "Applicant name", "max_length": 64},
     "contact_phone": {
@@ -145,7 +149,7 @@ def _materials(text: str) -> list[dict[str, Any]]:
 
 def _licence_type(name: str, item_type: str) -> str | None:
     for word, code in LICENCE_BY_NAME:
-        if word in name:
+        if word in name and not name.startswith(NOT_A_BUSINESS):
             return code
     return "approval_document" if item_type == "行政许可" else None
 
@@ -283,51 +287,15 @@ def _construction_rows(
     return added
 
 
-def _questions(name: str, items: list[str]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """Situation questions and, per item name, the answer that selects it."""
-    questions: list[dict[str, Any]] = []
-    conditions: dict[str, Any] = {}
-    registrations = [i for i in items if i.endswith("设立登记")]
-    if len(registrations) > 1 or (registrations and name.startswith("开办")):
-        options = [{"value": "held", "label": "已有营业执照", "label_en": "Already licensed"}]
-        for n, item in enumerate(registrations):
-            options.append(
-                {"value": f"r{n}", "label": f"新办：{item}", "label_en": "Register a new business"}
-            )
-            conditions[item] = {"question": "registration", "values": [f"r{n}"]}
-        questions.append(
-            {
-                "key": "registration",
-                "text": "是否已经取得营业执照？",
-                "text_en": "Does the business already hold a business licence?",
-                "options": options,
-            }
-        )
-    rest = [i for i in items if i not in registrations]
-    for n, item in enumerate(rest[1:], start=1):
-        key = f"need_{n}"
-        questions.append(
-            {
-                "key": key,
-                "text": f"是否需要办理：{item}？",
-                "text_en": f"Do you need item {n + 1} of this bundle?",
-                "options": [
-                    {"value": "yes", "label": "需要", "label_en": "Yes"},
-                    {"value": "no", "label": "不需要", "label_en": "No"},
-                ],
-            }
-        )
-        conditions[item] = {"question": key, "values": ["yes"]}
-    return questions, conditions
-
-
 def load_bundles(session: Session) -> int:
     with _data("bundles.json").open(encoding="utf-8") as handle:
         published = json.load(handle)
     for n, raw in enumerate(published, start=1):
         items = [catalog.get_item_by_name(session, name) for name in raw["items"]]
         found = [i for i in items if i is not None]
-        questions, conditions = _questions(raw["name"], [i.name for i in found])
+        questions, conditions = demo_bundles.situation_questions(
+            raw["name"], [i.name for i in found]
+        )
         registration_ids = [i.id for i in found if i.name.endswith("设立登记")]
         lead = _lead(session, raw["lead_department"], found)
         bundle = Bundle(
@@ -352,7 +320,15 @@ def load_bundles(session: Session) -> int:
         session.add(bundle)
     session.add(_one_plus_x(session, code=f"B{len(published) + 1:03d}"))
     session.flush()
-    return len(published) + 1
+    modelled = len(published) + 1
+    generated = demo_bundles.load(
+        session,
+        first_number=modelled + 1,
+        taken_names={raw["name"] for raw in published} | {"企业开办(1+X)"},
+        total=DEMO_BUNDLES,
+    )
+    session.flush()
+    return modelled + generated
 
 
 def _one_plus_x(session: Session, *, code: str) -> Bundle:

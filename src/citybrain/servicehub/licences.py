@@ -23,11 +23,15 @@ from sqlalchemy.orm import Session
 from citybrain.core import audit
 from citybrain.core.crypto import load_master_key
 from citybrain.core.errors import DomainError, not_found
+from citybrain.core.logging import mask_text
 from citybrain.core.outbox import emit
 from citybrain.core.security import Actor, ActorKind
 from citybrain.servicehub import rules
 from citybrain.servicehub.events import LicenceIssued
 from citybrain.servicehub.models import Licence
+
+# Payload values the platform generates (application numbers can look like ID numbers).
+REFERENCE_KEYS = frozenset({"application"})
 
 
 def _issuer_key(session: Session, department_id: int) -> Ed25519PrivateKey:
@@ -87,6 +91,7 @@ def issue(
             status=422,
         )
     holder_kind = "person" if person_id is not None else "enterprise"
+    holder_name, detail = _without_personal_numbers(holder_name, detail or {})
     number = f"{issued_on:%Y%m%d}{issuer_department_id:04d}{secrets.token_hex(6).upper()}"
     payload = {
         "type": type_code,
@@ -98,7 +103,7 @@ def issue(
         "issuer": issuer_department_id,
         "issued_on": issued_on.isoformat(),
         "valid_until": valid_until.isoformat() if valid_until else None,
-        **(detail or {}),
+        **detail,
     }
     signature = _issuer_key(session, issuer_department_id).sign(_canonical(payload))
     licence = Licence(
@@ -125,6 +130,22 @@ def issue(
     )
     emit(session, LicenceIssued(licence.id, type_code, issuer_department_id))
     return licence
+
+
+def _without_personal_numbers(
+    holder_name: str, detail: dict[str, Any]
+) -> tuple[str, dict[str, Any]]:
+    """Mask any 身份证号 or mobile number in the text a licence carries.
+
+    The payload is stored in clear and shown to whoever verifies the licence, so the
+    holder is named (a name is fine) and referred to by id (``holder_ref``), never by
+    ID or phone number; text typed by the applicant (a business name) is masked in case
+    it holds one. References the platform made (``REFERENCE_KEYS``) are kept as they are.
+    """
+    return mask_text(holder_name), {
+        key: mask_text(value) if isinstance(value, str) and key not in REFERENCE_KEYS else value
+        for key, value in detail.items()
+    }
 
 
 def signature_ok(session: Session, licence: Licence) -> bool:

@@ -113,6 +113,8 @@ class BundleSummary(Schema):
     audience: str
     lead_department_id: int
     member_count: int
+    limit_days: int
+    generated: bool
 
 
 class PlanMember(Schema):

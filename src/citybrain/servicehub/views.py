@@ -23,6 +23,7 @@ from citybrain.servicehub import (
     licences,
     metrics,
     reads,
+    reports,
 )
 from citybrain.servicehub.schemas import (
     ApplicationOut,
@@ -126,6 +127,8 @@ def list_bundles(
             audience=b.audience,
             lead_department_id=b.lead_department_id,
             member_count=len(b.members),
+            limit_days=bundles.limit_days(b),
+            generated=bundles.is_generated(b),
         )
         for b in bundles.list_bundles(session, audience=audience)
     ]
@@ -298,14 +301,19 @@ def rate(
 
 class MetricsOut(Schema):
     department_id: int
+    department_name: str
     open_tasks: int
     overdue_tasks: int
     warning_tasks: int
     decided_tasks: int
+    on_time_tasks: int
     on_time_rate: float | None
     average_working_days: float | None
     ratings: int
     average_rating: float | None
+    poor_ratings: int
+    score_counts: list[int]
+    recent_comments: list[str]
 
 
 @router.get("/departments/{department_id}/metrics", response_model=MetricsOut)
@@ -313,3 +321,69 @@ def department_metrics(department_id: IdPath, session: DbSession, actor: StaffAc
     """On-time completion, working days used and ratings of one department."""
     found = metrics.department_metrics(session, actor=actor, department_id=department_id)
     return MetricsOut.model_validate(dataclasses.asdict(found))
+
+
+@router.get("/reports/departments", response_model=list[MetricsOut])
+def departments_report(session: DbSession, actor: StaffActor) -> list[MetricsOut]:
+    """Every department's on-time rate, working days and 好差评 (heads, data bureau, 政务办)."""
+    rows = metrics.all_department_metrics(session, actor=actor)
+    return [MetricsOut.model_validate(dataclasses.asdict(row)) for row in rows]
+
+
+@router.get("/reports/departments.csv")
+def departments_report_csv(session: DbSession, actor: StaffActor) -> Response:
+    rows = metrics.all_department_metrics(session, actor=actor)
+    return _csv(metrics.metrics_csv(rows), "servicehub-departments.csv")
+
+
+class BundleReductionsOut(Schema):
+    bundle_id: int
+    code: str
+    name: str
+    audience: str
+    generated: bool
+    lead_department_id: int
+    lead_department_name: str
+    items: int
+    departments: int
+    separately: dict[str, int]
+    bundled: dict[str, int]
+    saved: dict[str, int]
+
+
+class CityReductionsOut(Schema):
+    bundles: int
+    separately: dict[str, int]
+    bundled: dict[str, int]
+    saved: dict[str, int]
+    saved_share: dict[str, float | None]
+    rows: list[BundleReductionsOut]
+
+
+@router.get("/reports/reductions", response_model=CityReductionsOut)
+def reductions_report(
+    session: DbSession,
+    generated: bool | None = None,
+    department_id: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
+) -> CityReductionsOut:
+    """四减 of every bundle and in total: applications, steps, materials, days, trips (public)."""
+    found = reports.city_reductions(session, generated=generated, department_id=department_id)
+    return CityReductionsOut.model_validate(dataclasses.asdict(found))
+
+
+@router.get("/reports/reductions.csv")
+def reductions_report_csv(
+    session: DbSession,
+    generated: bool | None = None,
+    department_id: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
+) -> Response:
+    found = reports.city_reductions(session, generated=generated, department_id=department_id)
+    return _csv(reports.reductions_csv(found), "servicehub-reductions.csv")
+
+
+def _csv(body: str, filename: str) -> Response:
+    return Response(
+        body,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
