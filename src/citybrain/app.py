@@ -31,6 +31,7 @@ from citybrain.identity import views as identity_views
 from citybrain.notifications import views as notifications_views
 from citybrain.portal import apidocs as portal_apidocs
 from citybrain.portal import citycode as citycode_pages
+from citybrain.portal import cockpit as cockpit_pages
 from citybrain.portal import governance as portal_governance
 from citybrain.portal import pages as portal_pages
 from citybrain.portal import servicehub as servicehub_pages
@@ -94,6 +95,7 @@ def _mount_routes(app: FastAPI, metrics: HttpMetrics) -> None:
     app.include_router(portal_apidocs.router)
     app.include_router(servicehub_pages.router)
     app.include_router(citycode_pages.router)
+    app.include_router(cockpit_pages.router)
 
     @app.get("/healthz", tags=["operations"])
     def healthz(session: DbSession) -> dict[str, str]:

@@ -62,6 +62,7 @@ NAV: list[tuple[str, str, str, set[Role] | None]] = [
     ),
     ("/governance/grid", "网格巡查", "Grid patrol", {Role.grid_worker}),
     ("/governance/map", "在办案件地图", "Case map", {Role.command_centre_operator}),
+    ("/cockpit", "驾驶舱", "Cockpit", {Role.command_centre_operator}),
 ]
 
 
