@@ -33,6 +33,8 @@ from citybrain.portal import apidocs as portal_apidocs
 from citybrain.portal import citycode as citycode_pages
 from citybrain.portal import cockpit as cockpit_pages
 from citybrain.portal import governance as portal_governance
+from citybrain.portal import home as portal_home
+from citybrain.portal import inbox as portal_inbox
 from citybrain.portal import pages as portal_pages
 from citybrain.portal import servicehub as servicehub_pages
 from citybrain.regions import views as regions_views
@@ -95,6 +97,10 @@ def _mount_routes(app: FastAPI, metrics: HttpMetrics) -> None:
     app.include_router(portal_apidocs.router)
     app.include_router(servicehub_pages.router)
     app.include_router(citycode_pages.router)
+    app.include_router(portal_home.router)
+    app.include_router(portal_home.api_router)
+    app.include_router(portal_inbox.router)
+    app.include_router(portal_inbox.api_router)
     app.include_router(cockpit_pages.router)
 
     @app.get("/healthz", tags=["operations"])

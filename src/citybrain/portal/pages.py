@@ -15,6 +15,7 @@ from citybrain.identity import service as identity_service
 from citybrain.identity import views as identity_views
 from citybrain.identity.dependencies import TOKEN_COOKIE, OptionalActor
 from citybrain.notifications import service as notifications_service
+from citybrain.portal import home_service
 from citybrain.portal.rendering import PORTAL_DIR, nav_items, render, user_context, wants_html
 
 STATIC_DIR = PORTAL_DIR / "static"
@@ -105,6 +106,10 @@ def home(request: Request, session: DbSession, actor: OptionalActor) -> Response
         return RedirectResponse("/login", status_code=303)
     context = page_context(request, session, actor)
     context.update(home_for(session, actor))
+    if home_service.is_applicant(actor):
+        # Re-running the code rules may record a status change: committed like /citycode.
+        with transaction(session):
+            context["resident"] = home_service.resident_home(session, actor)
     shortcuts = [
         {"label": item["label"], "value": item["label_en"], "href": item["href"]}
         for item in context["nav_items"]
@@ -141,6 +146,7 @@ def home_for(session: Any, actor: Actor) -> dict[str, Any]:
         department = identity_service.get_department_or_raise(session, actor.department_id)
         return {
             "home_title": f"{department.name} 工作台",
+            "home_title_en": "Department desk",
             "panels": [
                 {
                     "title": "本部门",
@@ -159,15 +165,16 @@ def home_for(session: Any, actor: Actor) -> dict[str, Any]:
             ],
         }
     titles = {
-        Role.admin: "系统管理",
-        Role.call_centre_agent: "12345 热线受理台",
-        Role.grid_worker: "网格巡查",
-        Role.command_centre_operator: "城市运行指挥中心",
-        Role.checkpoint_operator: "卡口核验",
-        Role.health_authority: "卫生健康管理",
+        Role.admin: ("系统管理", "Administration"),
+        Role.call_centre_agent: ("12345 热线受理台", "12345 hotline desk"),
+        Role.grid_worker: ("网格巡查", "Grid patrol"),
+        Role.command_centre_operator: ("城市运行指挥中心", "City operations centre"),
+        Role.checkpoint_operator: ("卡口核验", "Checkpoint"),
+        Role.health_authority: ("卫生健康管理", "Health administration"),
     }
-    title = titles.get(actor.role, "我的郑州") if actor.role else "我的郑州"
-    return {"home_title": title, "panels": []}
+    mine = ("我的郑州", "My Zhengzhou")
+    title, title_en = titles.get(actor.role, mine) if actor.role else mine
+    return {"home_title": title, "home_title_en": title_en, "panels": []}
 
 
 def render_error(request: Request, status: int, body: dict[str, Any]) -> Response:

@@ -44,6 +44,7 @@ NAV: list[tuple[str, str, str, set[Role] | None]] = [
     # href, label, English label, roles that see it (None: every signed-in person)
     ("/", "首页", "Home", None),
     ("/docs", "接口文档", "API docs", {Role.admin}),
+    ("/inbox", "工作台收件箱", "Work inbox", {Role.department_clerk, Role.department_head}),
     ("/services", "一网通办", "Services", None),
     ("/services/applications", "我的办件", "My applications", None),
     ("/services/inbox", "办件收件箱", "Inbox", {Role.department_clerk, Role.department_head}),
