@@ -1,11 +1,12 @@
-"""No page or asset the server sends points outside it, and the scripts stay small.
+"""No page or asset the server sends points outside it; every page speaks English too.
 
 Every role of the demo city logs in to a real ``citybrain serve``; the crawl follows
 each same-site link from the home page and reads every page and every script, style,
 image and manifest those pages load. A page may hold no external URL at all; a
 vendored library may hold only the identifiers listed in ``NOT_FETCHED`` (XML
 namespaces and licence comments that no browser requests), so an upgrade that brings a
-new URL fails here until someone reads it.
+new URL fails here until someone reads it. Every page carries the language switch and
+an English heading (Chinese first; the switch hides or shows the English).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ ROLES = [
 PAGES_PER_ROLE = 40
 SCRIPT_BUDGET_GZ = 500 * 1024
 URL = re.compile(r"""(?:https?:)?//[a-z0-9][a-z0-9.-]*\.[a-z]{2,}[^\s"'<>)\\]*""", re.I)
+H1 = re.compile(r"<h1[^>]*>(.*?)</h1>", re.S)
 XML_NAMESPACES = {
     "http://www.w3.org/2000/svg",
     "http://www.w3.org/1999/xlink",
@@ -151,6 +153,11 @@ def test_no_page_or_asset_points_outside_the_server(demo_city: LiveCity) -> None
     for url, html in pages.items():
         found = set(URL.findall(html)) - XML_NAMESPACES
         assert not found, f"{url} names external URLs {sorted(found)}"
+        assert 'id="lang-toggle"' in html, f"{url} has no language switch"
+        heading = H1.search(html)
+        assert heading, f"{url} has no <h1>"
+        english = 'lang="en"' in heading.group(1) or 'id="error-message-en"' in html
+        assert english, f"{url}: its <h1> has no English"
     text_types = ("javascript", "css", "json", "svg", "html", "manifest")
     checked = 0
     for url in sorted(assets):

@@ -66,12 +66,17 @@ NAV: list[tuple[str, str, str, set[Role] | None]] = [
     ("/cockpit", "驾驶舱", "Cockpit", {Role.command_centre_operator}),
 ]
 
+# Pages about one's own person (my city code): not offered to staff or enterprises.
+PERSONAL_PAGES = {"/citycode"}
+
 
 def nav_items(request: Request, actor: Actor | None) -> list[dict[str, Any]]:
     if actor is None:
         return []
     items = []
     for href, label, label_en, roles in NAV:
+        if href in PERSONAL_PAGES and actor.kind is not ActorKind.person:
+            continue
         if roles is None or actor.role in roles or actor.is_admin:
             active = request.url.path == href
             items.append({"href": href, "label": label, "label_en": label_en, "active": active})
