@@ -56,3 +56,12 @@ def test_home_offers_the_pages_of_the_role(client: TestClient, session: Session)
     assert home.status_code == 200
     assert "常用入口" in home.text and 'href="/services"' in home.text
     assert 'href="/governance/intake"' not in home.text  # a hotline page, not a resident's
+
+
+def test_the_service_worker_cache_is_named_after_the_static_files(client: TestClient) -> None:
+    worker = client.get("/sw.js")
+    assert worker.status_code == 200 and worker.headers["service-worker-allowed"] == "/"
+    name = re.search(r'var CACHE = "citybrain-([0-9a-f]{16})";', worker.text)
+    assert name is not None, "the cache name carries a digest of the static files"
+    for asset in re.findall(r'"(/static/[^"]+)"', worker.text):
+        assert client.get(asset).status_code == 200, asset

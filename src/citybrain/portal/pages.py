@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
+from functools import cache
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from citybrain.core.db import DbSession, transaction
 from citybrain.core.errors import DomainError
@@ -44,11 +46,24 @@ def page_context(request: Request, session: Any, actor: Actor | None) -> dict[st
     return {"user": user, "nav_items": nav_items(request, actor)}
 
 
+@cache
+def _static_digest() -> str:
+    """A digest of every static file: the service worker's cache name changes with them."""
+    digest = hashlib.sha256()
+    for path in sorted(STATIC_DIR.rglob("*")):
+        if path.is_file():
+            digest.update(path.relative_to(STATIC_DIR).as_posix().encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 @router.get("/sw.js")
 def service_worker() -> Response:
     """The service worker, served from the root so it may control every page."""
-    return FileResponse(
-        STATIC_DIR / "sw.js",
+    script = (STATIC_DIR / "sw.js").read_text(encoding="utf-8")
+    script = script.replace('"citybrain-v1"', f'"citybrain-{_static_digest()}"', 1)
+    return Response(
+        script,
         media_type="text/javascript",
         headers={"Service-Worker-Allowed": "/", "Cache-Control": "no-cache"},
     )

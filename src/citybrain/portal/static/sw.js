@@ -1,5 +1,6 @@
 /* citybrain service worker: the app keeps working on a slow or lost connection.
-   - /static/ assets: cache first (file names carry versions; the cache name is bumped on release).
+   - /static/ assets: cache first. The server writes a digest of every static file into CACHE
+     when it serves this script, so any changed asset means a new worker and a fresh cache.
    - pages: network first; when the network fails, the last copy seen, else the offline page.
    - API calls and event streams: never cached (always fresh or an honest error). */
 "use strict";
@@ -7,7 +8,8 @@
 var CACHE = "citybrain-v1";
 var OFFLINE = "/offline";
 var PRECACHE = [OFFLINE, "/static/css/citybrain.css", "/static/js/citybrain.js",
-  "/static/img/logo.svg", "/static/manifest.webmanifest"];
+  "/static/css/console.css", "/static/js/home.js",
+  "/static/img/logo.svg", "/static/img/icon-192.png", "/static/manifest.webmanifest"];
 
 self.addEventListener("install", function (event) {
   event.waitUntil(caches.open(CACHE).then(function (cache) { return cache.addAll(PRECACHE); })
