@@ -35,7 +35,7 @@ def test_labelled_addresses(text: str, district: str, street: str | None) -> Non
 
 
 def test_ambiguous_street_name_without_district_gives_no_street() -> None:
-    match = parse_address("新华路街道")  # exists in 上街区, 新密市 and 新郑市
+    match = parse_address("新华路街道")  # exists in 巩义市, 新密市 and 新郑市
     assert match.street_code is None
     assert match.level == "none"
 

@@ -152,9 +152,9 @@ def test_text_similarity_and_duplicate_confidence() -> None:
     assert rules.text_similarity(a, a) == pytest.approx(1.0)
     assert rules.text_similarity(a, b) > 0.4
     assert rules.text_similarity(a, "路灯不亮了") == 0.0
-    assert rules.is_confident_duplicate(same_category=True, distance_m=20, similarity=0.45)
-    assert not rules.is_confident_duplicate(same_category=True, distance_m=200, similarity=0.45)
-    assert not rules.is_confident_duplicate(same_category=False, distance_m=5, similarity=0.9)
+    assert rules.is_confident_duplicate(same_category=True, similarity=0.75)
+    assert not rules.is_confident_duplicate(same_category=True, similarity=0.6)
+    assert not rules.is_confident_duplicate(same_category=False, similarity=0.9)
 
 
 @given(

@@ -111,7 +111,7 @@ def test_repeat_report_merges_and_every_reporter_is_kept(
         report=report(
             lon=point[0] + near[0],
             lat=point[1],
-            description="这个垃圾箱满了，垃圾溢出来了，没人清理",
+            description="垃圾箱满了溢出来，没人清理发臭了，麻烦尽快处理一下",  # a repeat
             reporter=intake.Reporter(phone="13900002222"),
         ),
         actor=SYSTEM,
@@ -348,7 +348,7 @@ def test_residents_who_reported_are_told_live_in_the_app(
             channel="app",
             lon=point[0] + near[0],
             lat=point[1],
-            description="这个垃圾箱满了，垃圾溢出来了，没人清理",
+            description="垃圾箱满了溢出来，没人清理发臭了，麻烦尽快处理一下",  # a repeat
             reporter=intake.Reporter(account_id=residents[1].id, person_id=residents[1].person_id),
         ),
         actor=identity_service.actor_for(residents[1]),

@@ -104,9 +104,7 @@ def nearby(
                     distance_m=distance, radius_m=radius_m, similarity=similarity
                 ),
                 same_category=same,
-                confident=rules.is_confident_duplicate(
-                    same_category=same, distance_m=distance, similarity=similarity
-                ),
+                confident=rules.is_confident_duplicate(same_category=same, similarity=similarity),
             )
         )
     found.sort(key=lambda c: (not c.confident, -c.score, c.case_id))

@@ -369,6 +369,8 @@ SATISFIED_MIN_RATING: Final = 4
 
 DEDUP_RADIUS_M: Final = 250.0
 DEDUP_WINDOW_DAYS: Final = 30
+DEDUP_MERGE_SIMILARITY: Final = 0.7
+"""Bigram similarity from which a same-category candidate is merged without asking."""
 BUCKET_LAT_DEG: Final = 0.0025  # about 278 m
 BUCKET_LON_DEG: Final = 0.003  # about 274 m at Zhengzhou's latitude (34.7° N)
 _BUCKET_ROW: Final = 1_000_000
@@ -422,8 +424,15 @@ def duplicate_score(*, distance_m: float, radius_m: float, similarity: float) ->
     return round(0.7 * similarity + 0.3 * nearness, 4)
 
 
-def is_confident_duplicate(*, same_category: bool, distance_m: float, similarity: float) -> bool:
-    """Merge without asking: same category and either very similar text, or close and similar."""
-    if not same_category:
-        return False
-    return similarity >= 0.6 or (distance_m <= 50.0 and similarity >= 0.3)
+def is_confident_duplicate(*, same_category: bool, similarity: float) -> bool:
+    """Merge without asking: same category and nearly the same words (a repeat report).
+
+    Measured on synthetic pairs (``tests/governance/test_dedupe_quality.py``): two people
+    describing one problem in their own words score 0–0.6 in bigram similarity, and so do
+    two different problems at the same corner, whose texts share the place names and the
+    hotline's stock phrases — so nothing below ``DEDUP_MERGE_SIMILARITY`` can be merged
+    automatically without losing reports. Nearness does not help: the wrong merges of the
+    former rule (≤ 50 m and ≥ 0.3) were all a few metres apart. Those pairs are offered
+    to the agent instead.
+    """
+    return same_category and similarity >= DEDUP_MERGE_SIMILARITY
