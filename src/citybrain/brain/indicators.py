@@ -9,6 +9,12 @@ reading-weighted mean, ratios are numerator over denominator.
 Values: ``avg``/``min``/``max``/``sum`` over the readings of the indicator's attribute
 in the last period (``period`` of the manifest, e.g. PT1H) from the history;
 ``count`` and ``ratio`` over the current state of the entities (filtered by ``q``).
+
+``KeyPerformanceIndicator`` entities are snapshots, not samples: their source rewrites
+the figure of a period as it changes, so each KPI written within the last period counts
+once, by its current value — a sum adds the values, an average pools the parts
+``kpiNumerator`` / ``kpiDenominator`` when the KPI carries them (weight 1 otherwise), so a
+city rate is the city-wide rate and not an average of district rates.
 """
 
 from __future__ import annotations
@@ -130,6 +136,38 @@ def _window_stats(
     return stats
 
 
+SNAPSHOT_TYPES = frozenset({"KeyPerformanceIndicator"})
+NUMERATOR, DENOMINATOR = "kpiNumerator", "kpiDenominator"
+
+
+def _number(body: dict[str, Any] | None) -> float | None:
+    value = body.get("value") if body else None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
+
+
+def _snapshot_stats(
+    readings: list[_Reading], name: str, written: dict[int, Any], aggregate: str
+) -> dict[int, tuple[int, float, float, float]]:
+    """Per KPI written in the window: its current value once (avg: its parts, pooled)."""
+    ctx = core_context()
+    stats: dict[int, tuple[int, float, float, float]] = {}
+    for reading in readings:
+        entity = reading.entity
+        bodies = entity.bodies()
+        value = _number(bodies.get(name))
+        if entity.pk not in written or value is None:
+            continue
+        numerator = _number(bodies.get(ctx.expand(NUMERATOR)))
+        denominator = _number(bodies.get(ctx.expand(DENOMINATOR)))
+        if aggregate == "avg" and numerator is not None and denominator is not None:
+            stats[entity.pk] = (int(denominator), numerator, value, value)
+        else:
+            stats[entity.pk] = (1, value, value, value)
+    return stats
+
+
 def compute(
     session: Session,
     *,
@@ -175,6 +213,8 @@ def compute(
         if aggregate in ("avg", "min", "max", "sum")
         else {}
     )
+    if formula["entity_type"] in SNAPSHOT_TYPES and window:
+        window = _snapshot_stats(readings, name, window, aggregate)
     whole = Group(*((parent, parent) if parent and level != "city" else CITY))
     groups: dict[str, Group] = {}
     for reading in readings:
