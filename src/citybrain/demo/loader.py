@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from citybrain.brain import demo as brain_demo
 from citybrain.citycode import demo as citycode_demo
+from citybrain.citycode import demo_activity as citycode_activity
 from citybrain.config import Settings
 from citybrain.core import audit, ids
 from citybrain.core.db import transaction
@@ -22,9 +23,10 @@ from citybrain.core.security import SYSTEM, ActorKind, Role, hash_password
 from citybrain.demo import people
 from citybrain.governance import demo as governance_demo
 from citybrain.identity import service as identity_service
-from citybrain.identity.models import Account, Department, Enterprise
+from citybrain.identity.models import Account, Department, Enterprise, Person
 from citybrain.regions import service as regions_service
 from citybrain.servicehub import demo as servicehub_demo
+from citybrain.servicehub import demo_activity as servicehub_activity
 
 CITY_CODE = "410100"
 BATCH = 1_000
@@ -114,6 +116,7 @@ def load(
     with factory() as session, transaction(session):
         citycode_demo.load(session)
         report("citycode", 1, 1)
+    _load_activity(factory, settings, report)
     with factory() as session, transaction(session):
         brain_demo.load(session, seed=settings.demo.seed)
         report("brain", 1, 1)
@@ -127,6 +130,23 @@ def load(
             detail={"seed": settings.demo.seed},
         )
     return True
+
+
+def _load_activity(factory: sessionmaker[Session], settings: Settings, report: Progress) -> None:
+    """A lived-in city: a month of applications, an outbreak's code colours and scans."""
+    with factory() as session, transaction(session):
+        people = list(session.execute(select(Person.id, Person.division_code)).tuples())
+        enterprises = list(session.scalars(select(Enterprise.id)))
+        servicehub_activity.load(
+            session,
+            seed=settings.demo.seed,
+            person_ids=[person_id for person_id, _ in people],
+            enterprise_ids=enterprises,
+        )
+        report("applications", 1, 1)
+    with factory() as session, transaction(session):
+        citycode_activity.load(session, seed=settings.demo.seed, people=people)
+        report("code activity", 1, 1)
 
 
 def _load_departments(session: Session) -> dict[str, Department]:
