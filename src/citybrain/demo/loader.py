@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from citybrain.brain import demo as brain_demo
+from citybrain.brain import pillar_kpis
 from citybrain.citycode import demo as citycode_demo
 from citybrain.citycode import demo_activity as citycode_activity
 from citybrain.config import Settings
@@ -119,6 +120,7 @@ def load(
     _load_activity(factory, settings, report)
     with factory() as session, transaction(session):
         brain_demo.load(session, seed=settings.demo.seed)
+        pillar_kpis.publish(session)  # the cockpit's pillar indicators from the first minute
         report("brain", 1, 1)
     with factory() as session, transaction(session):
         audit.record(
