@@ -11,6 +11,8 @@ import pytest
 
 BENCHMARKS = sorted((Path(__file__).resolve().parent.parent / "benchmarks").glob("bench_*.py"))
 SMOKE_N = {"default": 200}
+# Time-bounded phases get a short bound in the smoke run.
+SMOKE_ARGS = {"bench_brain_updates": ["--seconds", "2"]}
 
 
 @pytest.mark.slow
@@ -25,6 +27,7 @@ def test_benchmark_runs(script: Path, tmp_path: Path) -> None:
             "--db",
             f"sqlite:///{tmp_path / 'bench.db'}",
             "--json",
+            *SMOKE_ARGS.get(script.stem, []),
         ],
         capture_output=True,
         text=True,

@@ -42,6 +42,29 @@ class DemoSettings(BaseModel):
     )
 
 
+class BrainSettings(BaseModel):
+    """The brain's data hub (城市大脑)."""
+
+    notification_allowed_hosts: list[str] = Field(
+        default=[],
+        description="Hosts, addresses or networks (CIDR) subscription notifications may "
+        "reach although they are loopback, private or link-local; empty refuses them all "
+        '(JSON list, e.g. ["127.0.0.1", "10.20.0.0/16", "hooks.internal"]).',
+    )
+    history_keep_months: int = Field(
+        0,
+        ge=0,
+        description="Whole months of history kept before the current one; older months are "
+        "dropped hourly by the worker (0 keeps everything).",
+    )
+    history_partitions_ahead_months: int = Field(
+        3,
+        ge=0,
+        le=24,
+        description="Monthly history partitions created ahead of time (PostgreSQL only).",
+    )
+
+
 class Settings(BaseSettings):
     """Everything an operator can set; defaults run the demo city on a laptop."""
 
@@ -52,6 +75,11 @@ class Settings(BaseSettings):
     database_url: str = Field(
         "sqlite:///var/citybrain.db",
         description="SQLAlchemy URL of the database (SQLite by default, PostgreSQL for a city).",
+    )
+    read_database_url: str | None = Field(
+        None,
+        description="SQLAlchemy URL of a read replica for read-only queries (the brain's "
+        "GET endpoints); unset reads from database_url.",
     )
     data_dir: Path = Field(Path("var"), description="Folder for keys and the SQLite file.")
     secret_key: SecretStr | None = Field(
@@ -76,6 +104,7 @@ class Settings(BaseSettings):
     calendar: CalendarSettings = Field(default_factory=CalendarSettings)
     demo: DemoSettings = Field(default_factory=DemoSettings)
     citycode: CitycodeSettings = Field(default_factory=CitycodeSettings)
+    brain: BrainSettings = Field(default_factory=BrainSettings)
 
     @property
     def is_sqlite(self) -> bool:

@@ -15,7 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from citybrain.app import create_app
-from citybrain.config import Settings
+from citybrain.config import BrainSettings, Settings
 from citybrain.core.db import make_engine
 from citybrain.core.security import Actor, ActorKind, Role
 from citybrain.identity.dependencies import current_actor
@@ -35,6 +35,7 @@ def live_client(tmp_path: Path) -> Iterator[TestClient]:
         data_dir=tmp_path,
         pii_key=base64.b64encode(bytes(32)).decode(),
         secret_key="live-notification-test-secret-key-32b",
+        brain=BrainSettings(notification_allowed_hosts=["127.0.0.1"]),
     )
     engine = make_engine(settings.database_url)
     Base.metadata.create_all(engine)

@@ -1,4 +1,5 @@
-"""``citybrain brain``: the data hub's notification worker, queue and scenario inventory."""
+"""``citybrain brain``: the data hub's notification worker, queue, history retention and
+scenario inventory."""
 
 from __future__ import annotations
 
@@ -119,6 +120,50 @@ def queue_command(
             err.print(f"re-queued {notify.requeue_failed(session)} notifications")
         counts = notify.queue_counts(session)
     out.print_json(json.dumps(counts))
+
+
+@app.command("retention")
+def retention_command(
+    keep_months: Annotated[
+        int,
+        typer.Option(
+            min=1, help="Whole months of history kept before the current one; older goes."
+        ),
+    ],
+    ahead_months: Annotated[
+        int, typer.Option(min=0, max=24, help="Monthly partitions to create ahead (PostgreSQL).")
+    ] = 3,
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask before deleting.")] = False,
+) -> None:
+    """Delete history older than --keep-months (whole monthly partitions on PostgreSQL).
+
+    The server's worker does the same hourly when brain.history_keep_months is set, and
+    creates the partitions of the coming months.
+    """
+    from citybrain.brain import history
+    from citybrain.core.db import utcnow
+
+    now = utcnow()
+    cutoff = history.retention_cutoff(now, keep_months)
+    if not yes:
+        typer.confirm(f"Delete the brain's history before {cutoff:%Y-%m-%d}?", abort=True)
+    factory = session_factory(Settings())
+    started = time.perf_counter()
+    with factory() as session, transaction(session):
+        result = history.housekeep(
+            session, now=now, keep_months=keep_months, ahead_months=ahead_months
+        )
+    assert result is not None
+    out.print_json(
+        json.dumps(
+            {
+                "cutoff": result.cutoff.isoformat(),
+                "dropped_partitions": result.dropped_partitions,
+                "deleted_rows": result.deleted_rows,
+                "seconds": round(time.perf_counter() - started, 3),
+            }
+        )
+    )
 
 
 @app.command("scenarios")

@@ -68,15 +68,18 @@ class NgsiObservation(Base):
 
     ``observed_ms`` is ``observed_at`` in milliseconds since the epoch, so the
     temporal aggregation can bucket by period with integer arithmetic on any database.
-    On PostgreSQL at city scale this table is the one to partition by month.
+    The series index carries ``value_num`` so an aggregation reads the index alone.
+    On PostgreSQL the table is partitioned by month on ``observed_ms`` (migration
+    ``brain_partitions``; partitions in schema ``brain_history``, see ``brain/history.py``).
     """
 
     __tablename__ = "brain_observation"
     __table_args__ = (
-        Index("ix_brain_observation_entity_name_time", "entity_pk", "name", "observed_ms"),
+        Index("ix_brain_observation_series", "entity_pk", "name", "observed_ms", "value_num"),
     )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # BIGINT on PostgreSQL (a city writes billions); SQLite's rowid needs INTEGER.
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     entity_pk: Mapped[int] = mapped_column(ForeignKey("brain_entity.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(IRI_LENGTH))
     kind: Mapped[str] = mapped_column(String(24))

@@ -1,7 +1,8 @@
 """Delivery of queued NGSI-LD notifications: at least once, retried, never silently dropped.
 
 The same background worker also turns raised alerts into governance reports
-(``flows.open_cases_for_alerts``) each round.
+(``flows.open_cases_for_alerts``) each round, and once an hour keeps the history's
+partitions ahead and applies its retention (``history.housekeep``).
 
 A notification row is claimed with a short lease (so two workers do not send it at the
 same time), sent over HTTP outside any transaction, then marked delivered, or given
@@ -14,19 +15,25 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import AsyncIterator, Callable
+import time
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import structlog
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from citybrain.brain import history
 from citybrain.brain.models import NgsiNotification, NgsiSubscription
 from citybrain.brain.ngsi import context as ld
+from citybrain.brain.ngsi import egress
+from citybrain.brain.ngsi.problems import NgsiError
+from citybrain.config import BrainSettings
 from citybrain.core.db import transaction, utcnow
 
 log = structlog.get_logger("citybrain.brain.notify")
@@ -35,6 +42,7 @@ RETRY_DELAYS_S = (1, 2, 5, 15, 60, 300)
 MAX_ATTEMPTS = 12
 LEASE_S = 30
 SEND_TIMEOUT_S = 5.0
+HOUSEKEEPING_S = 3600
 _wake = threading.Event()
 
 
@@ -104,10 +112,33 @@ def claim_due(session: Session, *, now: datetime, limit: int = 200) -> list[Job]
     return jobs
 
 
-def send(job: Job, client: httpx.Client) -> Outcome:
-    """POST one notification; any non-2xx answer or transport error is a failure."""
+def send(
+    job: Job,
+    client: httpx.Client,
+    *,
+    allowed: Sequence[str] = (),
+    checked: dict[str, egress.Target | NgsiError] | None = None,
+) -> Outcome:
+    """POST one notification; any non-2xx answer or transport error is a failure.
+
+    The endpoint is checked again on a fresh DNS answer (``egress``) and the request
+    goes to the address that passed; an internal address not in ``allowed`` fails.
+    ``checked`` keeps the answers of one delivery round, so a host is resolved once a round.
+    """
+    parts = urlsplit(job.uri)
+    origin = f"{parts.scheme}://{parts.netloc}"
+    checked = {} if checked is None else checked
+    if origin not in checked:
+        try:
+            checked[origin] = egress.check(job.uri, allowed)
+        except NgsiError as refusal:
+            checked[origin] = refusal
+    target = checked[origin]
+    if isinstance(target, NgsiError):
+        return Outcome(job.notification_id, job.subscription_pk, False, target.detail[:500])
+    uri, pinned_headers, extensions = egress.pin(job.uri, target)
     payload = dict(job.payload)
-    headers = {"Content-Type": job.accept}
+    headers = {"Content-Type": job.accept, **pinned_headers}
     ctx = ld.resolve(job.context or None)
     if job.accept == "application/ld+json":
         payload["@context"] = ctx.as_jsonld()
@@ -115,10 +146,11 @@ def send(job: Job, client: httpx.Client) -> Outcome:
         headers["Link"] = ld.link_header(ctx)
     try:
         response = client.post(
-            job.uri,
+            uri,
             content=json.dumps(payload, ensure_ascii=False).encode(),
             headers=headers,
             timeout=SEND_TIMEOUT_S,
+            extensions=extensions,
         )
     except httpx.HTTPError as error:
         return Outcome(
@@ -175,7 +207,9 @@ def deliver_due(
 ) -> DeliveryStats:
     """Claim, send and record in one session (the caller commits); for tests and the CLI."""
     jobs = claim_due(session, now=now or utcnow(), limit=limit)
-    outcomes = [send(job, client) for job in jobs]
+    allowed = egress.allowed_hosts(session)
+    checked: dict[str, egress.Target | NgsiError] = {}
+    outcomes = [send(job, client, allowed=allowed, checked=checked) for job in jobs]
     return record(session, outcomes, now=now or utcnow())
 
 
@@ -213,6 +247,7 @@ class NotificationWorker:
         self.idle_seconds = idle_seconds
         self.client_factory = client_factory
         self._stop = threading.Event()
+        self._next_housekeeping = 0.0
         self._thread = threading.Thread(target=self._run, name="brain-notify", daemon=True)
 
     def start(self) -> None:
@@ -233,18 +268,39 @@ class NotificationWorker:
                 handled = flows.open_cases_for_alerts(session).read
         except Exception:  # never let the alert flow hold up notifications
             log.exception("alert-to-case round failed; will retry")
+        self._housekeep()
         with self.factory() as session, transaction(session):
             jobs = claim_due(session, now=utcnow())
+            allowed = egress.allowed_hosts(session)
         if not jobs:
             return handled
         outcomes = []
+        checked: dict[str, egress.Target | NgsiError] = {}
         for job in jobs:
             if self._stop.is_set():
                 break
-            outcomes.append(send(job, client))
+            outcomes.append(send(job, client, allowed=allowed, checked=checked))
         with self.factory() as session, transaction(session):
             record(session, outcomes, now=utcnow())
         return handled + len(jobs)
+
+    def _housekeep(self) -> None:
+        """Once an hour: history partitions ahead, and retention when one is set."""
+        if time.monotonic() < self._next_housekeeping:
+            return
+        self._next_housekeeping = time.monotonic() + HOUSEKEEPING_S
+        try:
+            with self.factory() as session, transaction(session):
+                settings = session.info.get("settings")
+                brain = settings.brain if settings is not None else BrainSettings()
+                history.housekeep(
+                    session,
+                    now=utcnow(),
+                    keep_months=brain.history_keep_months,
+                    ahead_months=brain.history_partitions_ahead_months,
+                )
+        except Exception:  # never let housekeeping hold up notifications
+            log.exception("history housekeeping failed; will retry next hour")
 
     def _run(self) -> None:
         with self.client_factory() as client:

@@ -33,6 +33,7 @@ from citybrain.brain.ngsi.qlang import compile_q
 from citybrain.brain.ngsi.render import output_format, render_entity
 from citybrain.core.db import DbSession, transaction
 from citybrain.identity.dependencies import CurrentActor
+from citybrain.runtime import ReadSession
 
 ngsi_router = APIRouter(prefix="/ngsi-ld/v1", route_class=NgsiRoute, tags=["ngsi-ld"])
 
@@ -83,7 +84,7 @@ def create_entity(
 @ngsi_router.get("/entities", summary="Query entities")
 def query_entities(
     request: Request,
-    session: DbSession,
+    session: ReadSession,
     actor: CurrentActor,
     id: Annotated[
         str | None, Query(max_length=20_000, description="Entity ids, comma-separated.")
@@ -137,7 +138,7 @@ def query_entities(
 def retrieve_entity(
     request: Request,
     entity_id: EntityId,
-    session: DbSession,
+    session: ReadSession,
     actor: CurrentActor,
     attrs: Attrs = None,
     options: Options = None,
@@ -367,7 +368,7 @@ def _type_list_id(names: list[str]) -> str:
 
 @ngsi_router.get("/types", summary="Entity types available")
 def list_types(
-    request: Request, session: DbSession, actor: CurrentActor, details: bool = False
+    request: Request, session: ReadSession, actor: CurrentActor, details: bool = False
 ) -> Response:
     negotiate(request)
     ctx = query_context(request)
@@ -392,7 +393,7 @@ def list_types(
 def type_info(
     request: Request,
     type_name: Annotated[str, Path(min_length=1, max_length=256)],
-    session: DbSession,
+    session: ReadSession,
     actor: CurrentActor,
 ) -> Response:
     negotiate(request)

@@ -7,8 +7,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 
 from citybrain.brain import indicators, scenarios
-from citybrain.core.db import DbSession
 from citybrain.identity.dependencies import StaffActor
+from citybrain.runtime import ReadSession
 
 router = APIRouter(prefix="/api/v1/brain", tags=["brain"])
 
@@ -36,7 +36,7 @@ def get_scenario(
 @router.get("/indicators/{indicator_id}", summary="An indicator with drill-down by area")
 def get_indicator(
     indicator_id: Annotated[str, Path(max_length=60, description="e.g. emergency-01.1")],
-    session: DbSession,
+    session: ReadSession,
     actor: StaffActor,
     level: Annotated[
         str, Query(max_length=12, description="city, division, street or grid_cell.")

@@ -21,6 +21,7 @@ from citybrain.brain.ngsi.http import (
 from citybrain.brain.ngsi.qlang import compile_q
 from citybrain.core.db import DbSession, transaction
 from citybrain.identity.dependencies import CurrentActor
+from citybrain.runtime import ReadSession
 
 router = APIRouter(route_class=NgsiRoute, tags=["ngsi-ld"])
 
@@ -55,7 +56,7 @@ def _spec(
 @router.get("/temporal/entities", summary="Query the history of entities")
 def query_temporal(
     request: Request,
-    session: DbSession,
+    session: ReadSession,
     actor: CurrentActor,
     id: Annotated[str | None, Query(max_length=20_000)] = None,
     idPattern: Annotated[str | None, Query(max_length=256)] = None,  # noqa: N803
@@ -105,7 +106,7 @@ def query_temporal(
 def retrieve_temporal(
     request: Request,
     entity_id: EntityId,
-    session: DbSession,
+    session: ReadSession,
     actor: CurrentActor,
     attrs: Annotated[str | None, Query(max_length=4000)] = None,
     timerel: Annotated[str | None, Query(max_length=10)] = None,

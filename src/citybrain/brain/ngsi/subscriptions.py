@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from citybrain.brain.models import NgsiNotification, NgsiSubscription
 from citybrain.brain.ngsi import context as ld
+from citybrain.brain.ngsi import egress
 from citybrain.brain.ngsi.access import require_reader, require_writer
 from citybrain.brain.ngsi.attributes import (
     check_entity_id,
@@ -319,6 +320,7 @@ def create_subscription(
     """Register a subscription; its id comes from the body or is generated."""
     require_writer(actor)
     body = parse_subscription(raw, ctx)
+    egress.check(body["notification"]["endpoint"]["uri"], egress.allowed_hosts(session))
     subscription_id = raw.get("id") or f"urn:ngsi-ld:Subscription:{uuid.uuid4()}"
     check_entity_id(subscription_id)
     exists = session.scalar(
@@ -391,6 +393,7 @@ def update_subscription(
     current = render_subscription(row, ctx, with_status=False)
     merged = {**current, **{k: v for k, v in raw.items() if k != "@context"}}
     body = parse_subscription(merged, ctx)
+    egress.check(body["notification"]["endpoint"]["uri"], egress.allowed_hosts(session))
     row.body = body
     row.context = list(ctx.sources)
     row.endpoint_uri = body["notification"]["endpoint"]["uri"]

@@ -6,14 +6,17 @@ Aggregation runs in the database: periods are integer buckets of ``observed_ms``
 
 from __future__ import annotations
 
+import gc
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
+from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import func, literal, select
+from sqlalchemy import func, literal, select, text, union_all
 from sqlalchemy.orm import Session
 
 from citybrain.brain.models import NgsiObservation
@@ -21,6 +24,7 @@ from citybrain.brain.ngsi.attributes import format_datetime, parse_datetime, ren
 from citybrain.brain.ngsi.context import Context
 from citybrain.brain.ngsi.problems import NgsiError, ProblemType, bad_data
 from citybrain.brain.ngsi.store import StoredEntity, epoch_ms
+from citybrain.core.db import is_postgresql
 
 AGGREGATES = ("avg", "min", "max", "sum", "totalCount")
 TIMERELS = ("before", "after", "between")
@@ -187,54 +191,126 @@ def _origin(spec: TemporalQuery) -> int:
     return 0
 
 
-def _aggregates(
-    session: Session, pks: Sequence[int], names: Sequence[str] | None, spec: TemporalQuery
-) -> list[tuple[int, str, int, int, dict[str, Any]]]:
-    """(entity pk, name, period start ms, period end ms, values) per period, in order."""
+_AGGREGATE_SQL: dict[str, Any] = {
+    "avg": func.avg,
+    "min": func.min,
+    "max": func.max,
+    "sum": func.sum,
+    "totalCount": lambda _value: func.count(),  # every instance, numeric or not
+}
+ARMS_PER_STATEMENT = 100  # SQLite allows 500 arms in one compound SELECT
+
+
+def _series_arm(pk: int, names: Sequence[str] | None, spec: TemporalQuery) -> Any:
+    """The periods of one entity: a GROUP BY over one range of the series index.
+
+    One arm per entity keeps each sort small (SQLite sorts a GROUP BY on an
+    expression); the covering index means the table itself is never read.
+    """
+    obs = NgsiObservation
     origin = _origin(spec)
     period = spec.aggr_period_s * 1000 if spec.aggr_period_s else None
-    bucket = ((NgsiObservation.observed_ms - origin) // period if period else literal(0)).label(
-        "bucket"
-    )
-    query = select(
-        NgsiObservation.entity_pk,
-        NgsiObservation.name,
+    bucket = ((obs.observed_ms - origin) // period if period else literal(0)).label("bucket")
+    one_name = names is not None and len(names) == 1
+    name = literal(names[0]).label("name") if names and one_name else obs.name
+    columns = [
+        literal(pk).label("entity_pk"),
+        name,
         bucket,
-        func.avg(NgsiObservation.value_num),
-        func.min(NgsiObservation.value_num),
-        func.max(NgsiObservation.value_num),
-        func.sum(NgsiObservation.value_num),
-        func.count(),
-        func.min(NgsiObservation.observed_ms),
-        func.max(NgsiObservation.observed_ms),
-    ).where(NgsiObservation.entity_pk.in_(list(pks)))
+        *(_AGGREGATE_SQL[m](obs.value_num).label(m) for m in spec.aggr_methods),
+    ]
+    if not period:
+        columns += [func.min(obs.observed_ms), func.max(obs.observed_ms)]
+    query = select(*columns).where(obs.entity_pk == pk)
     if names:
-        query = query.where(NgsiObservation.name.in_(list(names)))
+        query = query.where(obs.name == names[0] if one_name else obs.name.in_(list(names)))
     query = _time_filter(query, spec)
-    query = query.group_by(NgsiObservation.entity_pk, NgsiObservation.name, bucket).order_by(
-        NgsiObservation.entity_pk, NgsiObservation.name, bucket
-    )
-    rows = session.execute(query.limit(MAX_PERIODS + 1)).all()
-    if len(rows) > MAX_PERIODS:
-        raise NgsiError(
-            ProblemType.TooManyResults,
-            "Too many periods; use a longer aggrPeriodDuration or fewer entities per page",
-        )
-    out = []
-    for pk, name, index, avg, low, high, total, count, first_ms, last_ms in rows:
-        if period:
-            start_ms = origin + int(index) * period
-            end_ms = start_ms + period
-        else:
-            start_ms, end_ms = int(first_ms), int(last_ms) + 1  # milliseconds
-        values = {"avg": avg, "min": low, "max": high, "sum": total, "totalCount": int(count)}
-        out.append((pk, name, start_ms, end_ms, values))
+    return query.group_by(bucket) if one_name else query.group_by(obs.name, bucket)
+
+
+def _aggregates(
+    session: Session, pks: Sequence[int], names: Sequence[str] | None, spec: TemporalQuery
+) -> dict[tuple[int, str], list[Any]]:
+    """Rows per (entity pk, name) in period order:
+    ``(pk, name, period index, *values in aggrMethods order[, first ms, last ms])``.
+
+    Everything is computed in SQL; Python only places the rows.
+    """
+    if is_postgresql(session):
+        # PostgreSQL would JIT-compile the expressions of every arm: 0.4 s of a 1 s page
+        # of 100 entities × 720 periods, more than the query itself. (SET LOCAL: this
+        # transaction only.)
+        session.execute(text("SET LOCAL jit = off"))
+    rows: list[Any] = []
+    for start in range(0, len(pks), ARMS_PER_STATEMENT):
+        arms = [_series_arm(pk, names, spec) for pk in pks[start : start + ARMS_PER_STATEMENT]]
+        query = arms[0] if len(arms) == 1 else union_all(*arms)
+        rows += session.execute(query.limit(MAX_PERIODS + 1 - len(rows))).all()
+        if len(rows) > MAX_PERIODS:
+            raise NgsiError(
+                ProblemType.TooManyResults,
+                "Too many periods; use a longer aggrPeriodDuration or fewer entities per page",
+            )
+    out: dict[tuple[int, str], list[Any]] = {}
+    for row in rows:
+        out.setdefault((row[0], row[1]), []).append(row)
+    for periods in out.values():
+        periods.sort(key=itemgetter(2))
     return out
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Hold the cyclic garbage collector while a large result is built.
+
+    Rendering 1,000 entities × 720 periods creates millions of small lists, which no
+    cycle can hold; without the pause the collector runs over the growing heap again
+    and again and takes four fifths of the time.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 @lru_cache(maxsize=65_536)
 def _iso(milliseconds: int) -> str:
     return format_datetime(datetime.fromtimestamp(milliseconds / 1000, UTC))
+
+
+@lru_cache(maxsize=65_536)
+def _span(origin_ms: int, period_ms: int, index: int) -> tuple[str, str]:
+    """startAt and endAt of period ``index`` counted from ``origin_ms``."""
+    start = origin_ms + index * period_ms
+    return _iso(start), _iso(start + period_ms)
+
+
+def _render_aggregates(
+    out: dict[int, dict[str, Any]],
+    by_pk: dict[int, StoredEntity],
+    series: dict[tuple[int, str], list[Any]],
+    *,
+    ctx: Context,
+    spec: TemporalQuery,
+) -> None:
+    """``{"avg": [[value, startAt, endAt], ...], ...}`` per attribute, periods in order."""
+    origin = _origin(spec)
+    period = spec.aggr_period_s * 1000 if spec.aggr_period_s else None
+    last = 3 + len(spec.aggr_methods)  # first and last ms follow the values (no period)
+    for pk, name in sorted(series):
+        periods = series[(pk, name)]
+        stored = by_pk[pk].attrs.get(name)
+        entry: dict[str, Any] = {"type": stored.kind if stored else "Property"}
+        if period:
+            spans = [_span(origin, period, int(row[2])) for row in periods]
+        else:
+            spans = [(_iso(int(row[last])), _iso(int(row[last + 1]) + 1)) for row in periods]
+        for column, method in enumerate(spec.aggr_methods, start=3):
+            entry[method] = [[p[column], s, e] for p, (s, e) in zip(periods, spans, strict=True)]
+        out[pk][ctx.compact(name)] = entry
 
 
 def temporal_entities(
@@ -254,14 +330,9 @@ def temporal_entities(
     if not entities:
         return []
     if spec.aggr_methods:
-        for pk, name, start_ms, end_ms, values in _aggregates(session, list(by_pk), attrs, spec):
-            stored = by_pk[pk].attrs.get(name)
-            entry = out[pk].setdefault(
-                ctx.compact(name), {"type": stored.kind if stored else "Property"}
-            )
-            start, end = _iso(start_ms), _iso(end_ms)
-            for method in spec.aggr_methods:
-                entry.setdefault(method, []).append([values[method], start, end])
+        with _gc_paused():
+            series = _aggregates(session, list(by_pk), attrs, spec)
+            _render_aggregates(out, by_pk, series, ctx=ctx, spec=spec)
         return [out[entity.pk] for entity in entities]
     for pk, name, body, observed, row_id in _instances(session, list(by_pk), attrs, spec):
         key = ctx.compact(name)
