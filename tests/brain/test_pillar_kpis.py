@@ -147,3 +147,21 @@ def test_window_of_uses_the_city_day() -> None:
     assert day.end - day.start == timedelta(days=1)
     hour = pillar_kpis.window_of("hour", moment)
     assert hour.start == datetime(2026, 11, 27, 17, 0, tzinfo=ZoneInfo("UTC"))
+
+
+def test_the_kpis_command_publishes_into_a_migrated_database(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from typer.testing import CliRunner
+
+    from citybrain.cli import app
+    from citybrain.core import migrate
+
+    url = f"sqlite:///{tmp_path / 'city.db'}"
+    migrate.upgrade(url)
+    monkeypatch.setenv("CITYBRAIN_DATABASE_URL", url)
+    monkeypatch.setenv("CITYBRAIN_DATA_DIR", str(tmp_path))
+    result = CliRunner().invoke(app, ["brain", "kpis"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["events"] == 0 and report["written"] == 0

@@ -57,6 +57,26 @@ def alerts_to_cases_command() -> None:
     out.print_json(json.dumps(stats.__dict__))
 
 
+@app.command("kpis")
+def kpis_command() -> None:
+    """Publish the pillars' KPIs from their new events now (the server's worker does too)."""
+    from citybrain.brain import pillar_kpis
+
+    factory = session_factory(Settings())
+    with factory() as session, transaction(session):
+        stats = pillar_kpis.publish(session)
+    out.print_json(
+        json.dumps(
+            {
+                "events": stats.events,
+                "recomputed": stats.recomputed,
+                "written": len(stats.written),
+                "unchanged": stats.unchanged,
+            }
+        )
+    )
+
+
 @app.command("feeds")
 def feeds_command(
     rate: Annotated[int, typer.Option(min=1, max=20_000, help="Sensor readings per second.")] = 200,

@@ -1,8 +1,9 @@
 """Delivery of queued NGSI-LD notifications: at least once, retried, never silently dropped.
 
 The same background worker also turns raised alerts into governance reports
-(``flows.open_cases_for_alerts``) each round, and once an hour keeps the history's
-partitions ahead and applies its retention (``history.housekeep``).
+(``flows.open_cases_for_alerts``) each round, publishes the pillars' KPIs from their
+outbox events every few seconds (``pillar_kpis.publish``), and once an hour keeps the
+history's partitions ahead and applies its retention (``history.housekeep``).
 
 A notification row is claimed with a short lease (so two workers do not send it at the
 same time), sent over HTTP outside any transaction, then marked delivered, or given
@@ -43,6 +44,7 @@ MAX_ATTEMPTS = 12
 LEASE_S = 30
 SEND_TIMEOUT_S = 5.0
 HOUSEKEEPING_S = 3600
+KPI_INTERVAL_S = 5.0
 _wake = threading.Event()
 
 
@@ -248,6 +250,7 @@ class NotificationWorker:
         self.client_factory = client_factory
         self._stop = threading.Event()
         self._next_housekeeping = 0.0
+        self._next_kpis = 0.0
         self._thread = threading.Thread(target=self._run, name="brain-notify", daemon=True)
 
     def start(self) -> None:
@@ -268,6 +271,7 @@ class NotificationWorker:
                 handled = flows.open_cases_for_alerts(session).read
         except Exception:  # never let the alert flow hold up notifications
             log.exception("alert-to-case round failed; will retry")
+        self._publish_kpis()
         self._housekeep()
         with self.factory() as session, transaction(session):
             jobs = claim_due(session, now=utcnow())
@@ -283,6 +287,19 @@ class NotificationWorker:
         with self.factory() as session, transaction(session):
             record(session, outcomes, now=utcnow())
         return handled + len(jobs)
+
+    def _publish_kpis(self) -> None:
+        """Every few seconds: the pillars' new events into their KPI entities."""
+        from citybrain.brain import pillar_kpis
+
+        if time.monotonic() < self._next_kpis:
+            return
+        self._next_kpis = time.monotonic() + KPI_INTERVAL_S
+        try:
+            with self.factory() as session, transaction(session):
+                pillar_kpis.publish(session)
+        except Exception:  # never let the KPIs hold up notifications
+            log.exception("pillar KPI round failed; will retry")
 
     def _housekeep(self) -> None:
         """Once an hour: history partitions ahead, and retention when one is set."""
