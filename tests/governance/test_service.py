@@ -61,6 +61,14 @@ def test_address_only_report_is_placed_by_the_gazetteer(gov_session: Session) ->
     assert (case.division_code, case.location_source, case.lon) == ("410104", "address", None)
 
 
+def test_an_address_naming_the_zone_counts_in_the_county_of_its_street(
+    gov_session: Session,
+) -> None:
+    """郑东新区 runs 如意湖街道, which lies in 金水区: the case counts where a point would."""
+    case = make_case(gov_session, address="郑东新区如意湖街道如意湖东北角")
+    assert (case.street_code, case.division_code) == ("410105560000", "410105")
+
+
 def test_point_outside_the_city_is_refused_and_nothing_stored(gov_session: Session) -> None:
     before = gov_session.scalar(select(Case.id).order_by(Case.id.desc()).limit(1))
     with pytest.raises(DomainError) as error:
