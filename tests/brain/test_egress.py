@@ -35,6 +35,10 @@ def _resolver(*addresses: str) -> egress.Resolver:
         "http://[fd00:ec2::254]/",
         "http://0.0.0.0/",
         "http://224.0.0.1/",
+        "http://[64:ff9b::a9fe:a9fe]/",  # NAT64 form of the metadata address
+        "http://[64:ff9b::7f00:1]/",  # NAT64 loopback
+        "http://[2002:7f00:1::1]/",  # 6to4 of 127.0.0.1
+        "http://[::7f00:1]/",  # IPv4-compatible loopback
     ],
 )
 def test_internal_addresses_are_refused(uri: str) -> None:
@@ -135,3 +139,29 @@ def test_delivery_checks_the_endpoint_again(
         assert stats.delivered == 0 and stats.retried == 1
         assert "internal address" in stats.errors[0]
         assert endpoint.received == []
+
+
+def test_a_name_that_does_not_resolve_at_delivery_is_retried_not_sent(
+    client: TestClient,
+    writer: dict[str, str],
+    session: Session,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(egress, "resolve", lambda host, port: [])
+    client.post(f"{BASE}/entityOperations/create", json=[underpass(0)], headers=writer)
+    created = client.post(
+        f"{BASE}/subscriptions", json=_subscription("http://rebind.example/n"), headers=writer
+    )
+    assert created.status_code == 201, created.text
+    client.patch(
+        f"{BASE}/entities/{underpass(0)['id']}/attrs/currentLevel",
+        json={"value": 0.4},
+        headers=writer,
+    )
+    sent: list[httpx.Request] = []
+    transport = httpx.MockTransport(lambda request: sent.append(request) or httpx.Response(204))
+    with httpx.Client(transport=transport) as http:
+        stats = notify.deliver_due(session, client=http)
+    assert stats.delivered == 0 and stats.retried == 1
+    assert "did not resolve" in stats.errors[0]
+    assert sent == [], "the HTTP client must never resolve an unchecked name itself"

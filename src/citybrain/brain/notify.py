@@ -138,6 +138,10 @@ def send(
     target = checked[origin]
     if isinstance(target, NgsiError):
         return Outcome(job.notification_id, job.subscription_pk, False, target.detail[:500])
+    if not target.addresses:
+        # Never let the HTTP client resolve a name we could not check (DNS rebinding).
+        why = f"endpoint host {target.host[:80]!r} did not resolve; will retry"
+        return Outcome(job.notification_id, job.subscription_pk, False, why)
     uri, pinned_headers, extensions = egress.pin(job.uri, target)
     payload = dict(job.payload)
     headers = {"Content-Type": job.accept, **pinned_headers}

@@ -54,9 +54,28 @@ def _address(text: str) -> IPAddress | None:
     return address
 
 
+NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+
+
+def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address a NAT64, 6to4 or IPv4-compatible IPv6 address leads to."""
+    if address.sixtofour is not None:
+        return address.sixtofour
+    if any(address in network for network in NAT64) or address in IPV4_COMPATIBLE:
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return None
+
+
 def is_internal(address: IPAddress) -> bool:
-    """Loopback, private, link-local (metadata), shared, reserved, multicast, unspecified."""
-    return not address.is_global or address.is_multicast
+    """Loopback, private, link-local (metadata), shared, reserved, multicast, unspecified,
+    also when an IPv6 form (NAT64, 6to4, IPv4-compatible) wraps such an IPv4 address."""
+    if not address.is_global or address.is_multicast:
+        return True
+    if isinstance(address, ipaddress.IPv6Address):
+        embedded = _embedded_ipv4(address)
+        return embedded is not None and is_internal(embedded)
+    return False
 
 
 def _allowed(host: str, address: IPAddress | None, allowed: Sequence[str]) -> bool:
@@ -82,7 +101,7 @@ class Target:
     addresses: tuple[str, ...]
 
 
-def check(uri: str, allowed: Sequence[str], *, resolver: Resolver = resolve) -> Target:
+def check(uri: str, allowed: Sequence[str], *, resolver: Resolver | None = None) -> Target:
     """Refuse (BadRequestData) an endpoint that reaches an internal address not allowed.
 
     A name that does not resolve passes with no address: a down endpoint is the retry
@@ -92,7 +111,7 @@ def check(uri: str, allowed: Sequence[str], *, resolver: Resolver = resolve) -> 
     host = (parts.hostname or "").lower()
     port = parts.port or (443 if parts.scheme == "https" else 80)
     literal = _address(host)
-    candidates = [host] if literal is not None else resolver(host, port)
+    candidates = [host] if literal is not None else (resolver or resolve)(host, port)
     for text in candidates:
         address = _address(text)
         if address is None or (is_internal(address) and not _allowed(host, address, allowed)):
