@@ -236,7 +236,7 @@ def test_bulk_accept_goes_through_the_servicehub_step(
     client: TestClient, desk: Desk, reference_session: Session
 ) -> None:
     keys = [f"servicehub:{i}" for i in desk.task_ids] + [f"governance:{desk.case_ids[0]}"]
-    keys += ["servicehub:not-a-number"]
+    keys += ["servicehub:not-a-number", "servicehub:¹", "servicehub:99999999999"]
     body = client.post(
         "/api/v1/portal/inbox/bulk",
         json={"action": "accept", "keys": keys},
@@ -247,7 +247,14 @@ def test_bulk_accept_goes_through_the_servicehub_step(
         assert results[f"servicehub:{task_id}"]["ok"]
         assert results[f"servicehub:{task_id}"]["status"] == "accepted"
     assert results[f"governance:{desk.case_ids[0]}"]["code"] == "portal.bulk_not_applicable"
-    assert results["servicehub:not-a-number"]["code"] == "portal.bulk_not_applicable"
+    for odd in ("servicehub:not-a-number", "servicehub:¹", "servicehub:99999999999"):
+        assert results[odd]["code"] == "portal.bulk_not_applicable"
+    too_long = client.post(
+        "/api/v1/portal/inbox/bulk",
+        json={"action": "accept", "keys": ["servicehub:" + "1" * 5000]},
+        headers=auth_headers(client, desk.clerk),
+    )
+    assert too_long.status_code == 422
     accepted = inbox_service.inbox(
         reference_session,
         actor=_actor(desk.clerk),
@@ -319,3 +326,16 @@ def test_remaining_time_is_said_in_words() -> None:
     assert labels(10.5, "workhours", 7.0)[0] == "剩余 10.5 工作小时（约 1.5 个工作日）"
     assert labels(-3.0, "workhours", 7.0)[1] == "3.0 working hours over"
     assert labels(0.0, "workhours", 7.0, overdue=True) == ("已过期限", "past the deadline")
+
+
+def test_an_inbox_cut_at_its_row_cap_says_so(
+    client: TestClient, desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    headers = auth_headers(client, desk.clerk)
+    whole = client.get("/api/v1/portal/inbox", headers=headers).json()
+    assert whole["truncated"] is False
+    monkeypatch.setattr(inbox_service, "MAX_ROWS_PER_PILLAR", 1)
+    cut = client.get("/api/v1/portal/inbox", headers=headers).json()
+    assert cut["truncated"] is True and cut["total"] <= 2
+    page = client.get("/inbox", headers={**headers, "Accept": "text/html"})
+    assert 'id="inbox-truncated"' in page.text

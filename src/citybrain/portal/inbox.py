@@ -121,6 +121,7 @@ def _context(
         bulk_results=bulk_results,
         bulk_action=bulk_action,
         bulk_refs={},
+        max_rows=inbox_service.MAX_ROWS_PER_PILLAR,
     )
     return context
 
@@ -206,6 +207,7 @@ def inbox_api(
     result = inbox_service.inbox(session, actor=actor, query=query)
     return InboxPage(
         total=result.total,
+        truncated=result.truncated,
         page=result.page,
         page_size=result.page_size,
         pages=result.pages,

@@ -10,6 +10,7 @@ which both enforce the department; nothing here reads a pillar's tables.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
@@ -119,6 +120,9 @@ class InboxResult:
     pages: int
     counts: dict[str, int] = field(default_factory=dict)
     states: list[tuple[str, str]] = field(default_factory=list)
+    # A pillar had more open work than the inbox reads (MAX_ROWS_PER_PILLAR, earliest
+    # deadlines first): totals, counts and search cover only what was read.
+    truncated: bool = False
 
 
 @dataclass(frozen=True)
@@ -352,6 +356,9 @@ def inbox(
     """One page of the department's work across pillars, filtered and sorted."""
     query = check_query(query)
     rows = all_rows(session, actor=actor, pillar=query.pillar, state=query.state, now=now)
+    truncated = any(
+        sum(1 for r in rows if r.pillar == pillar) >= MAX_ROWS_PER_PILLAR for pillar in PILLARS
+    )
     counts = {level: sum(1 for r in rows if r.level == level) for level in LEVELS}
     states = sorted({(r.status, r.status_label) for r in rows})
     chosen = sorted(
@@ -373,14 +380,20 @@ def inbox(
         pages=pages,
         counts=counts,
         states=states,
+        truncated=truncated,
     )
 
 
+ROW_KEY = re.compile(r"(servicehub|governance):([0-9]{1,10})")
+
+
 def _parse_key(key: str) -> tuple[str, int] | None:
-    pillar, _, raw = key.partition(":")
-    if pillar not in PILLARS or not raw.isdigit() or not 0 < int(raw) <= 2_147_483_647:
+    """``pillar:id`` with an ASCII id in range (``isdigit`` also takes ``¹``, which int refuses)."""
+    match = ROW_KEY.fullmatch(key)
+    if match is None or match.group(1) not in PILLARS:
         return None
-    return pillar, int(raw)
+    row_id = int(match.group(2))
+    return (match.group(1), row_id) if 0 < row_id <= 2_147_483_647 else None
 
 
 def _one(session: Session, actor: Actor, action: str, pillar: str, row_id: int) -> str:

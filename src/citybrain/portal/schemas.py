@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
+
+from pydantic import StringConstraints
 
 from citybrain.core.schemas import Schema
 
@@ -52,6 +54,7 @@ class InboxRowOut(Schema):
 
 class InboxPage(Schema):
     total: int
+    truncated: bool  # more open work than the inbox reads; narrow it with the filters
     page: int
     page_size: int
     pages: int
@@ -83,7 +86,7 @@ class CaseFiguresOut(Schema):
 
 class BulkIn(Schema):
     action: Literal["accept", "claim"]
-    keys: list[str]
+    keys: list[Annotated[str, StringConstraints(max_length=32)]]  # how many: the service says
 
 
 class BulkResultOut(Schema):
