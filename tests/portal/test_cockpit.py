@@ -13,6 +13,7 @@ from shapely.geometry import mapping
 from sqlalchemy.orm import Session
 
 from citybrain.brain import demo as brain_demo
+from citybrain.brain import pillar_kpis
 from citybrain.citycode.models import PersonStatus, Scan
 from citybrain.cockpit import figures, tiles
 from citybrain.cockpit.schemas import Threshold
@@ -211,6 +212,9 @@ def test_thresholds_come_from_the_scenarios_own_rules() -> None:
     assert tiles.judge(30, speed) == "normal"
     assert tiles.judge(None, speed) == "no_data"
     assert tiles.display(0.4833, "ratio") == "48.3%" and tiles.display(None, "avg") == "—"
+    assert tiles.display(0.857, "avg", fraction=True) == "85.7%"
+    assert "city-management-01.3" in pillar_kpis.RATE_CODES  # 结案率 is a fraction
+    assert "city-management-01.1" not in pillar_kpis.RATE_CODES  # 立案数 is a count
 
 
 def test_a_flooded_underpass_turns_its_tile_to_alert_and_reaches_the_feed(
@@ -278,6 +282,14 @@ def test_the_stream_yields_a_new_case_and_resumes_after_the_last_event_id(
     ) as response:
         from_now = "".join(response.iter_text())
     assert 'data: {"id"' not in from_now  # no position given: only what happens next
+    with client.stream(
+        "GET",
+        "/api/v1/cockpit/stream",
+        params={"max_seconds": 0.2},
+        headers={**headers, "Last-Event-ID": b"\xb9"},  # latin-1 ¹: a digit int() refuses
+    ) as response:
+        assert response.status_code == 200
+        "".join(response.iter_text())
 
 
 def test_the_page_is_for_the_command_centre_only(

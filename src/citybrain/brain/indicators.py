@@ -80,6 +80,18 @@ def find_indicator(indicator_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
     raise not_found("brain.indicator_not_found", "指标", "Indicator")
 
 
+def _typed_readings(
+    session: Session, type_iri: str, placed: dict[str, list[_Reading]] | None
+) -> list[_Reading]:
+    if placed is not None and type_iri in placed:
+        return placed[type_iri]
+    entities = store.search(session, types=[type_iri], ids=None, id_pattern=None, geoquery=None)
+    readings = _areas(session, entities)
+    if placed is not None:
+        placed[type_iri] = readings
+    return readings
+
+
 def _areas(session: Session, entities: list[StoredEntity]) -> list[_Reading]:
     placed, lons, lats = [], [], []
     for entity in entities:
@@ -175,8 +187,13 @@ def compute(
     level: str = "division",
     parent: str | None = None,
     now: datetime | None = None,
+    placed: dict[str, list[_Reading]] | None = None,
 ) -> dict[str, Any]:
-    """The indicator for ``parent`` (or the city) and its groups one ``level`` down."""
+    """The indicator for ``parent`` (or the city) and its groups one ``level`` down.
+
+    ``placed`` keeps each entity type's placed entities across calls: a page that shows
+    many indicators (the cockpit's 255) loads and locates every type once.
+    """
     if level not in LEVELS:
         raise DomainError(
             "brain.bad_level",
@@ -190,17 +207,10 @@ def compute(
     now = now or utcnow()
     period_s = parse_duration(indicator["period"])
     ctx = core_context()
-    entities = store.search(
-        session,
-        types=[ctx.expand(formula["entity_type"])],
-        ids=None,
-        id_pattern=None,
-        geoquery=None,
-    )
+    readings = _typed_readings(session, ctx.expand(formula["entity_type"]), placed)
     if formula.get("filter"):
         selector = compile_q(formula["filter"], ctx)
-        entities = [e for e in entities if selector(e.bodies())]
-    readings = _areas(session, entities)
+        readings = [r for r in readings if selector(r.entity.bodies())]
     above = LEVELS[max(0, LEVELS.index(level) - 1)]
     if parent is not None and level != "city":
         readings = [r for r in readings if r.areas[above][0] == parent]

@@ -322,6 +322,8 @@ KPIS: Final[tuple[Kpi, ...]] = (
     Kpi("health-07.2", "风险人员数", "citycode", "hour", "count",
         "当前持红码、黄码的人数（按居住区）", _risk_people, "郑州市卫生健康委员会（一码通城）"),
 )  # fmt: skip
+# Indicators whose value is a fraction (0.93 = 93 %): pages show them as percentages.
+RATE_CODES: Final[frozenset[str]] = frozenset(k.code for k in KPIS if k.kind == "rate")
 
 
 def kpi(code: str) -> Kpi:

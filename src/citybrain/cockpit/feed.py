@@ -41,14 +41,12 @@ def last_event_id(session: Session) -> int:
     return int(session.scalar(select(func.max(OutboxEvent.id))) or 0)
 
 
-def latest(session: Session, *, limit: int = 20) -> list[FeedItem]:
-    """The newest feed events, newest first."""
-    rows = session.scalars(
-        select(OutboxEvent)
-        .where(OutboxEvent.name.in_(FEED_EVENTS))
-        .order_by(OutboxEvent.id.desc())
-        .limit(limit)
-    ).all()
+def latest(session: Session, *, limit: int = 20, up_to: int | None = None) -> list[FeedItem]:
+    """The newest feed events (up to id ``up_to`` when given), newest first."""
+    query = select(OutboxEvent).where(OutboxEvent.name.in_(FEED_EVENTS))
+    if up_to is not None:
+        query = query.where(OutboxEvent.id <= up_to)
+    rows = session.scalars(query.order_by(OutboxEvent.id.desc()).limit(limit)).all()
     return items(session, rows)
 
 

@@ -18,6 +18,7 @@ from typing import Any, Final
 from sqlalchemy.orm import Session
 
 from citybrain.brain import indicators as brain_indicators
+from citybrain.brain import pillar_kpis
 from citybrain.brain import scenarios as brain_scenarios
 from citybrain.brain.ngsi import context as ld
 from citybrain.brain.ngsi import entities as brain_entities
@@ -97,11 +98,12 @@ def judge(value: float | int | None, threshold: Threshold | None) -> Status:
     return "normal"
 
 
-def display(value: float | int | None, aggregate: str) -> str:
-    """A value ready to show: ratios as percentages, counts whole, averages to one place."""
+def display(value: float | int | None, aggregate: str, *, fraction: bool = False) -> str:
+    """A value ready to show: ratios and fractions as percentages, counts whole, averages
+    to one place."""
     if value is None:
         return "—"
-    if aggregate == "ratio":
+    if aggregate == "ratio" or fraction:
         return f"{float(value) * 100:.1f}%"
     if aggregate == "count":
         return f"{int(value):,}"
@@ -109,10 +111,14 @@ def display(value: float | int | None, aggregate: str) -> str:
 
 
 def _indicator(
-    session: Session, scenario: dict[str, Any], indicator: dict[str, Any], now: datetime | None
+    session: Session,
+    scenario: dict[str, Any],
+    indicator: dict[str, Any],
+    now: datetime | None,
+    placed: dict[str, Any],
 ) -> TileIndicator:
     computed = brain_indicators.compute(
-        session, indicator_id=indicator["id"], level="city", now=now
+        session, indicator_id=indicator["id"], level="city", now=now, placed=placed
     )
     value = computed["value"]
     threshold = threshold_for(scenario, indicator)
@@ -124,7 +130,11 @@ def _indicator(
         scenario=scenario["name"],
         aggregate=indicator["formula"]["aggregate"],
         value=value,
-        display=display(value, indicator["formula"]["aggregate"]),
+        display=display(
+            value,
+            indicator["formula"]["aggregate"],
+            fraction=indicator["id"] in pillar_kpis.RATE_CODES,
+        ),
         threshold=threshold,
         status=status,
         status_label=label,
@@ -168,9 +178,10 @@ def domain_tiles(session: Session, *, actor: Actor, now: datetime | None = None)
     """The 14 domains in the brain's order, each with its headline indicators."""
     alerts = active_alerts(session, actor=actor)
     tiles = []
+    placed: dict[str, Any] = {}  # each entity type loaded and located once for all tiles
     for domain in brain_scenarios.domains():
         computed = [
-            _indicator(session, scenario, indicator, now)
+            _indicator(session, scenario, indicator, now, placed)
             for scenario in brain_scenarios.list_scenarios(domain=domain["code"])
             for indicator in scenario["indicators"]
         ]

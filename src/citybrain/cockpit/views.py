@@ -107,7 +107,7 @@ async def stream(
     ``Last-Event-ID`` (sent by EventSource when it reconnects) resumes after that event.
     """
     service.require_viewer(actor)
-    if last_event_id and last_event_id.isdigit():
+    if last_event_id and last_event_id.isascii() and last_event_id.isdigit():
         after_id = max(after_id or 0, int(last_event_id))
     return StreamingResponse(
         _events(request, after_id, max_seconds),

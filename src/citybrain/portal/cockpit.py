@@ -38,10 +38,13 @@ def cockpit_page(request: Request, session: DbSession, actor: CurrentActor) -> R
     service.require_viewer(actor)
     context = page_context(request, session, actor)
     districts = [d for d in regions_service.list_divisions(session) if d.level in COUNTY_LEVELS]
+    # The stream starts after this id and the page shows the feed up to it: an event
+    # committed in between is in one or the other, never lost.
+    last_event_id = feed.last_event_id(session)
     context.update(
         _panels(session, actor),
-        feed=feed.latest(session, limit=20),
-        last_event_id=feed.last_event_id(session),
+        feed=feed.latest(session, limit=20, up_to=last_event_id),
+        last_event_id=last_event_id,
         metrics=areas.metrics(),
         synthetic=any(d.boundary_is_synthetic for d in districts),
     )
