@@ -143,10 +143,10 @@ def _locate(session: Session, case: Case, report: Report) -> None:
         case.division_code = match.division_code
         case.street_code = match.street_code
         case.location_source = "address"
-        if match.street_code:
+        street = regions_service.get_street(session, code=match.street_code or "")
+        if street is not None:
             # The county a point in this street gets, even when the text named the zone
             # (郑东新区) that runs it: indicators and maps count cases by county.
-            street = regions_service.get_street_or_raise(session, code=match.street_code)
             case.division_code = street.division_code
 
 

@@ -96,6 +96,11 @@ def list_streets(session: Session, *, division_code: str | None = None) -> list[
     return list(session.scalars(query))
 
 
+def get_street(session: Session, *, code: str) -> Street | None:
+    """The street (街道/乡镇) with this code, or None when there is none."""
+    return session.get(Street, code) if _STREET_CODE.match(code) else None
+
+
 def get_street_or_raise(session: Session, *, code: str) -> Street:
     """The street (街道/乡镇) with this 12-digit code; 422 if malformed, 404 if unknown."""
     if not _STREET_CODE.match(code):

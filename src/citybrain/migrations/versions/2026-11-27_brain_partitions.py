@@ -29,6 +29,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 SCHEMA = "brain_history"
+BACK_MONTHS = 36  # monthly partitions made for old readings, at most
 AHEAD_MONTHS = 3
 
 
@@ -113,9 +114,13 @@ def upgrade() -> None:
     now = datetime.now(UTC)
     last = now.year * 12 + now.month - 1 + AHEAD_MONTHS
     first = now.year * 12 + now.month - 1
-    if oldest_ms is not None:
+    if oldest_ms is not None and oldest_ms > _month_ms(first - BACK_MONTHS):
         moment = datetime.fromtimestamp(oldest_ms / 1000, UTC)
         first = min(first, moment.year * 12 + moment.month - 1)
+    elif oldest_ms is not None:
+        # Readings older than BACK_MONTHS (or with a broken clock, year 1900) go to the
+        # default partition: one partition per month back to them could be thousands.
+        first -= BACK_MONTHS
     for index in range(first, last + 1):
         name = f"obs_{index // 12:04d}{index % 12 + 1:02d}"
         op.execute(
