@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
@@ -51,8 +52,40 @@ def optional_actor(
         return identity_service.authenticate_api_key(session, api_key)
     cookie = request.cookies.get(TOKEN_COOKIE)
     if cookie:
+        refuse_cross_site(request)
         return actor_from_token(request, session, cookie)
     return None
+
+
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def refuse_cross_site(request: Request) -> None:
+    """A page's login cookie changes state only from our own pages (no CSRF).
+
+    Browsers say where a request comes from: ``Sec-Fetch-Site`` (decided by the browser,
+    right behind any proxy), else ``Origin``. Bearer tokens and API keys are not sent by
+    browsers on their own, so only the cookie path needs this.
+    """
+    if request.method not in UNSAFE_METHODS:
+        return
+    site = request.headers.get("sec-fetch-site")
+    if site is not None:
+        if site in ("same-origin", "none"):
+            return
+        raise _cross_site()
+    origin = request.headers.get("origin")
+    if origin is not None and urlsplit(origin).netloc != request.headers.get("host", ""):
+        raise _cross_site()
+
+
+def _cross_site() -> DomainError:
+    return DomainError(
+        "auth.cross_site_request",
+        "请求来自其他网站，已拒绝；请在本系统页面内操作",
+        "Refused: the request came from another site; act from this platform's pages",
+        status=403,
+    )
 
 
 def current_actor(actor: Annotated[Actor | None, Depends(optional_actor)]) -> Actor:
