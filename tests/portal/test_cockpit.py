@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -17,10 +18,12 @@ from citybrain.brain import pillar_kpis
 from citybrain.citycode.models import PersonStatus, Scan
 from citybrain.cockpit import figures, tiles
 from citybrain.cockpit.schemas import Threshold
-from citybrain.core.db import utcnow
+from citybrain.core.db import make_engine, make_sessionmaker, utcnow
 from citybrain.core.security import Role
 from citybrain.governance.models import Case
 from citybrain.identity.models import Account
+from citybrain.models import Base
+from citybrain.runtime import get_read_session
 from citybrain.servicehub.models import Application, ApplicationTask, ServiceItem
 from tests.factories.citycode import health_actor, make_venue, set_up_keys
 from tests.factories.governance import city_points, make_case, make_departments
@@ -362,3 +365,34 @@ def test_official_boundaries_replace_the_demo_label(
         "/api/v1/cockpit/map", params={"level": "street", "parent": "410105"}, headers=headers
     ).json()
     assert streets["boundary_is_synthetic"] is True  # the note comes back one level down
+
+
+def test_the_cockpit_reads_the_replica_when_one_is_set(
+    app, client: TestClient, city: Session, operator: Account, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    lon, lat = city_points(city, 1)[0]
+    make_case(city, lon=lon, lat=lat)
+    headers = auth_headers(client, operator)
+
+    def open_cases() -> int:
+        body = client.get("/api/v1/cockpit/summary", headers=headers).json()
+        return next(
+            f["value"] for p in body["pillars"] for f in p["figures"] if f["key"] == "cases_open"
+        )
+
+    assert open_cases() == 1
+    replica_engine = make_engine(f"sqlite:///{tmp_path / 'replica.db'}")
+    Base.metadata.create_all(replica_engine)  # a replica that has not caught up at all
+
+    def replica() -> Iterator[Session]:
+        with make_sessionmaker(replica_engine)() as lagging:
+            yield lagging
+
+    app.dependency_overrides[get_read_session] = replica
+    try:
+        assert open_cases() == 0
+        page = client.get("/cockpit", headers={**headers, "Accept": "text/html"})
+        assert page.status_code == 200
+    finally:
+        del app.dependency_overrides[get_read_session]
+        replica_engine.dispose()

@@ -13,8 +13,9 @@ from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from citybrain.cockpit import areas, feed, schemas, service
-from citybrain.core.db import DbSession, get_session
+from citybrain.core.db import get_session
 from citybrain.identity.dependencies import CurrentActor
+from citybrain.runtime import ReadSession
 
 router = APIRouter(prefix="/api/v1/cockpit", tags=["cockpit"])
 POLL_SECONDS = 0.5
@@ -22,7 +23,7 @@ POLL_SECONDS = 0.5
 
 
 @router.get("/summary", response_model=schemas.Summary)
-def summary(session: DbSession, actor: CurrentActor) -> schemas.Summary:
+def summary(session: ReadSession, actor: CurrentActor) -> schemas.Summary:
     """Domain tiles (indicators against thresholds, alerts), pillar figures, trends."""
     return service.summary(session, actor=actor)
 
@@ -36,7 +37,7 @@ def map_metrics(actor: CurrentActor) -> list[schemas.MapMetric]:
 
 @router.get("/map", response_model=schemas.MapLayer)
 def map_layer(
-    session: DbSession,
+    session: ReadSession,
     actor: CurrentActor,
     metric: Annotated[
         str, Query(max_length=60, description="'cases' or a brain indicator id.")
@@ -55,7 +56,7 @@ def map_layer(
 
 @router.get("/feed", response_model=list[schemas.FeedItem])
 def recent_feed(
-    session: DbSession,
+    session: ReadSession,
     actor: CurrentActor,
     after_id: Annotated[int, Query(ge=0, le=2_147_483_647)] = 0,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,

@@ -15,13 +15,13 @@ from fastapi.responses import HTMLResponse, Response
 
 from citybrain.cockpit import areas, feed, service
 from citybrain.cockpit import views as cockpit_views
-from citybrain.core.db import DbSession
 from citybrain.core.security import Actor
 from citybrain.identity.dependencies import CurrentActor
 from citybrain.portal.pages import page_context
 from citybrain.portal.rendering import render
 from citybrain.regions import service as regions_service
 from citybrain.regions.models import COUNTY_LEVELS
+from citybrain.runtime import ReadSession
 
 router = APIRouter(include_in_schema=False)
 router.include_router(cockpit_views.router)
@@ -33,7 +33,7 @@ def _panels(session: Any, actor: Actor) -> dict[str, Any]:
 
 
 @router.get("/cockpit", response_class=HTMLResponse)
-def cockpit_page(request: Request, session: DbSession, actor: CurrentActor) -> Response:
+def cockpit_page(request: Request, session: ReadSession, actor: CurrentActor) -> Response:
     """The cockpit: figures, 14 domain tiles, the district map, the live feed, trends."""
     service.require_viewer(actor)
     context = page_context(request, session, actor)
@@ -52,7 +52,7 @@ def cockpit_page(request: Request, session: DbSession, actor: CurrentActor) -> R
 
 
 @router.get("/cockpit/panels", response_class=HTMLResponse)
-def cockpit_panels(request: Request, session: DbSession, actor: CurrentActor) -> Response:
+def cockpit_panels(request: Request, session: ReadSession, actor: CurrentActor) -> Response:
     """The figures, tiles and trend data alone, for the page to refresh in place."""
     service.require_viewer(actor)
     return render(request, "cockpit/_panels.html", _panels(session, actor))
