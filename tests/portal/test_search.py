@@ -68,6 +68,10 @@ def test_api_answers_json_and_refuses_an_over_long_query(client: TestClient, hub
     error = too_long.json()
     assert error["code"] == "request.invalid" and error["message"] and error["message_en"]
     assert client.get("/api/v1/portal/search", params={"q": "kfd", "limit": 0}).status_code == 422
+    for control in ("\x00", "kfd\x07", "\x7f"):
+        refused = client.get("/api/v1/portal/search", params={"q": control})
+        assert refused.status_code == 422 and refused.json()["code"] == "request.invalid"
+    assert client.get("/search", params={"q": "\x00"}).status_code == 422
 
 
 def test_htmx_partial_and_full_page(client: TestClient, hub: Session) -> None:

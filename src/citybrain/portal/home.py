@@ -19,7 +19,11 @@ api_router = APIRouter(prefix="/api/v1/portal", tags=["portal"])
 
 SearchQuery = Annotated[
     str,
-    Query(max_length=portal_search.MAX_QUERY, description="Chinese, full pinyin or initials"),
+    Query(
+        max_length=portal_search.MAX_QUERY,
+        pattern=r"^[^\x00-\x1f\x7f]*$",  # no control characters (NUL cannot be stored)
+        description="Chinese, full pinyin or initials",
+    ),
 ]
 SearchLimit = Annotated[int, Query(ge=1, le=50)]
 
