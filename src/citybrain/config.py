@@ -79,7 +79,7 @@ class Settings(BaseSettings):
     read_database_url: str | None = Field(
         None,
         description="SQLAlchemy URL of a read replica for read-only queries (the brain's "
-        "GET endpoints); unset reads from database_url.",
+        "GET endpoints and the cockpit); unset reads from database_url.",
     )
     data_dir: Path = Field(Path("var"), description="Folder for keys and the SQLite file.")
     secret_key: SecretStr | None = Field(
