@@ -40,3 +40,9 @@ def test_no_get_answers_a_control_character_with_a_server_error(
                 assert answer.status_code < 500, f"GET {path}?{name}={text!r}: {answer.text}"
                 checked += 1
     assert checked > 20
+
+
+def test_a_nul_in_a_login_form_is_a_clear_refusal(client: TestClient) -> None:
+    for url in ("/api/v1/auth/token", "/login"):
+        answer = client.post(url, data={"username": "ad\x00min", "password": "x\x00y"})
+        assert 400 <= answer.status_code < 500, f"POST {url}: {answer.text}"

@@ -49,6 +49,11 @@ OUT_OF_RANGE = {
     "message": "请求中的日期、时长或数值超出可处理的范围",
     "message_en": "A date, duration or number in the request is out of range",
 }
+NUL_IN_TEXT = {
+    "code": "request.nul_character",
+    "message": "输入中含有不允许的空字符（NUL）",
+    "message_en": "The input contains a NUL character, which is not allowed",
+}
 HTTP_CODES: dict[int, tuple[str, str, str]] = {
     404: ("http.not_found", "页面或资源不存在", "Not found"),
     405: ("http.method_not_allowed", "不支持该请求方法", "Method not allowed"),
@@ -150,6 +155,9 @@ def _install_error_handlers(app: FastAPI) -> None:
         # The same, caught while binding a query parameter (SQLAlchemy wraps it).
         if isinstance(exc.orig, OverflowError):
             return _error_response(request, 422, OUT_OF_RANGE)
+        if "NUL (0x00)" in str(exc.orig):
+            # PostgreSQL text cannot hold NUL; whatever parameter carried it, it is input.
+            return _error_response(request, 422, NUL_IN_TEXT)
         return _bug(request, exc)
 
     @app.exception_handler(StarletteHTTPException)
