@@ -122,3 +122,9 @@ def test_a_loaded_year_is_read_back_from_the_database(session: Session, tmp_path
 def test_weekends_only_beyond_the_data() -> None:
     day = date(2030, 6, 3)  # a Monday
     assert calendar.add_workdays(day, 5) == workdays.Deadline(day + timedelta(days=7), True)
+
+
+def test_a_day_ends_when_its_last_working_period_does() -> None:
+    calendar = WorkCalendar.builtin()
+    end = calendar.end_of_day(date(2026, 11, 27))
+    assert end == datetime(2026, 11, 27, 17, 30, tzinfo=ZoneInfo("Asia/Shanghai"))

@@ -216,7 +216,7 @@ def _tasks_on_time(session: Session, window: Window) -> dict[str, Part]:
     parts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for task, code in rows:
         clock = servicehub_applications.task_clock(calendar, task, today)
-        parts[code][0] += 1 if clock.used_days <= clock.limit_days else 0
+        parts[code][0] += 1 if clock.within_limit else 0
         parts[code][1] += 1
     return {code: (on_time, decided) for code, (on_time, decided) in parts.items()}
 

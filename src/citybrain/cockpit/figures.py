@@ -93,8 +93,7 @@ def servicehub_figures(session: Session, *, now: datetime) -> Pillar:
     on_time = sum(
         1
         for task in decided
-        if (clock := servicehub_applications.task_clock(calendar, task, local_today)).used_days
-        <= clock.limit_days
+        if servicehub_applications.task_clock(calendar, task, local_today).within_limit
     )
     rate, rate_display = _percent(on_time, len(decided))
     return Pillar(

@@ -103,6 +103,10 @@ class WorkCalendar:
             return False
         return day.weekday() < 5
 
+    def end_of_day(self, day: date) -> datetime:
+        """When ``day``'s last working period ends, in the city's zone (a deadline's hour)."""
+        return datetime.combine(day, self.periods[-1][1], self.zone)
+
     def add_workdays(self, start: date, count: int) -> Deadline:
         """The ``count``-th working day after ``start`` (counting begins the next day)."""
         if count < 0:

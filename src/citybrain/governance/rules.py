@@ -12,7 +12,7 @@ import csv
 import enum
 import math
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
 from importlib import resources
@@ -259,12 +259,7 @@ def due_at(calendar: WorkCalendar, start: datetime, *, limit: int, unit: TimeUni
     if unit is TimeUnit.workhours:
         return calendar.add_working_hours(start, limit).at
     local_day = start.astimezone(calendar.zone).date()
-    return end_of_working_day(calendar, calendar.add_workdays(local_day, limit).day)
-
-
-def end_of_working_day(calendar: WorkCalendar, day: date) -> datetime:
-    closing: time = calendar.periods[-1][1]
-    return datetime.combine(day, closing, calendar.zone)
+    return calendar.end_of_day(calendar.add_workdays(local_day, limit).day)
 
 
 def extend_due(calendar: WorkCalendar, due: datetime, *, workdays: int) -> datetime:

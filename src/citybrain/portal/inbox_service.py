@@ -197,7 +197,7 @@ def _task_rows(
 def _task_row(calendar: WorkCalendar, task: ApplicationTask, today: date) -> InboxRow:
     clock = application_service.task_clock(calendar, task, today)
     level, level_zh, level_en = _TASK_LEVELS.get(clock.state, ("none", clock.state, clock.state))
-    deadline = governance_rules.end_of_working_day(calendar, clock.due_on) if clock.due_on else None
+    deadline = calendar.end_of_day(clock.due_on) if clock.due_on else None
     remaining: float | None = None
     if clock.state in ("on_time", "warning", "overdue", "paused"):
         remaining = float(clock.limit_days - clock.used_days)
@@ -384,13 +384,13 @@ def inbox(
     )
 
 
-ROW_KEY = re.compile(r"(servicehub|governance):([0-9]{1,10})")
+ROW_KEY = re.compile(rf"({'|'.join(PILLARS)}):([0-9]{{1,10}})")
 
 
 def _parse_key(key: str) -> tuple[str, int] | None:
     """``pillar:id`` with an ASCII id in range (``isdigit`` also takes ``¹``, which int refuses)."""
     match = ROW_KEY.fullmatch(key)
-    if match is None or match.group(1) not in PILLARS:
+    if match is None:
         return None
     row_id = int(match.group(2))
     return (match.group(1), row_id) if 0 < row_id <= 2_147_483_647 else None

@@ -491,7 +491,7 @@ class _Runner:
             return
         score = self.rng.choice(SCORES)
         late = any(
-            applications.task_clock(self.calendar, t, self.today).used_days > t.limit_days
+            not applications.task_clock(self.calendar, t, self.today).within_limit
             for t in application.tasks
             if t.status == "granted"
         )

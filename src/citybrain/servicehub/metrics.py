@@ -185,7 +185,7 @@ def _figures(
     open_states = [
         c.state for t, c in zip(tasks, states, strict=True) if t.status in applications.OPEN
     ]
-    on_time = sum(1 for c in decided if c.used_days <= c.limit_days)
+    on_time = sum(1 for c in decided if c.within_limit)
     count = sum(ratings.scores)
     total = sum(score * n for score, n in enumerate(ratings.scores, start=1))
     return DepartmentMetrics(

@@ -170,6 +170,11 @@ class Clock:
     state: str  # not_started / on_time / warning / overdue / paused / stopped
     provisional: bool
 
+    @property
+    def within_limit(self) -> bool:
+        """Done (or so far) within the promised working days: 按期."""
+        return self.used_days <= self.limit_days
+
 
 def clock(
     calendar: WorkCalendar,
